@@ -1,0 +1,58 @@
+// A blocking libpq connection for command-line tools (migrate, token, user): parameterised
+// statements only, results owned by RAII handles, failures thrown as DbError.
+#pragma once
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+struct pg_conn;
+struct pg_result;
+
+namespace pga::db {
+
+// The database could not be reached or refused a statement. sqlstate() is empty when no
+// statement ran (connection failure).
+class DbError : public std::runtime_error {
+ public:
+  DbError(const std::string& message, std::string sqlstate = {})
+      : std::runtime_error(message), sqlstate_(std::move(sqlstate)) {}
+  const std::string& sqlstate() const { return sqlstate_; }
+
+ private:
+  std::string sqlstate_;
+};
+
+class PgResult {
+ public:
+  explicit PgResult(pg_result* result);
+  int rows() const;
+  bool is_null(int row, int column) const;
+  std::string_view get(int row, int column) const;  // "" for NULL
+  long long get_int(int row, int column) const;
+
+ private:
+  std::shared_ptr<pg_result> result_;
+};
+
+using Param = std::optional<std::string>;  // nullopt is SQL NULL
+
+class PgConnection {
+ public:
+  // Connects with a libpq URL or conninfo; application_name defaults to "pganalytics".
+  static PgConnection connect(const std::string& conninfo);
+
+  // Runs one statement with text parameters $1..$n.
+  PgResult exec(const char* sql, const std::vector<Param>& params = {});
+  // Runs a script of several statements (simple query protocol, no parameters). Only for SQL
+  // that ships inside the binary, such as migrations.
+  void exec_script(std::string_view script);
+
+ private:
+  explicit PgConnection(pg_conn* conn);
+  std::shared_ptr<pg_conn> conn_;
+};
+
+}  // namespace pga::db

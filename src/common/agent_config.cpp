@@ -1,0 +1,62 @@
+// agent.toml: the one table of keys the agent understands, and its conversion to AgentConfig.
+// conf/agent.toml mirrors this table; tests/unit/config_files_test.cpp keeps them in step.
+#include "pganalytics/common/agent_config.hpp"
+
+#include <array>
+#include <set>
+
+namespace pga {
+namespace {
+
+using config::KeySpec;
+using config::KeyType;
+constexpr std::int64_t kSecond = 1000;
+constexpr std::int64_t kMiB = 1 << 20;
+
+constexpr std::array kAgentKeys{
+    KeySpec{"agent", "state_dir", KeyType::String, R"("/var/lib/pganalytics/agent")",
+            "credentials, certificates and the spool live here"},
+    KeySpec{"agent", "log_level", KeyType::Choice, R"("info")", "least severe level logged: debug, info, warn or error",
+            0, INT64_MAX, "debug|info|warn|error"},
+    KeySpec{"server", "url", KeyType::HttpsUrl, R"("https://pganalytics.example.com:8443")",
+            "the pganalytics server this agent pushes to"},
+    KeySpec{"collect", "interval", KeyType::Duration, R"("60s")",
+            "default interval for every collector; values down to 1s are accepted", kSecond},
+    KeySpec{"spool", "max_bytes", KeyType::Size, R"("512MiB")",
+            "disk the spool may use; when full the oldest batches are dropped and reported", kMiB},
+    KeySpec{"instance", "name", KeyType::String, "", "a short unique name for this PostgreSQL instance"},
+    KeySpec{"instance", "conninfo", KeyType::String, "", "libpq conninfo or URL the agent connects with"},
+};
+
+}  // namespace
+
+const config::Schema& agent_schema() {
+  static const config::Schema schema{"agent", kAgentKeys, {"instance"}};
+  return schema;
+}
+
+AgentConfig to_agent_config(const config::Document& doc) {
+  using config::get;
+  AgentConfig out{
+      .file = doc.file(),
+      .state_dir = get<std::string>(doc.section("agent"), "state_dir"),
+      .log_level = get<std::string>(doc.section("agent"), "log_level"),
+      .server_url = get<std::string>(doc.section("server"), "url"),
+      .collect_interval = get<Duration>(doc.section("collect"), "interval"),
+      .spool_max_bytes = get<std::uint64_t>(doc.section("spool"), "max_bytes"),
+      .instances = {},
+  };
+  std::set<std::string> seen;
+  for (const auto& instance : doc.array("instance")) {
+    auto& added = out.instances.emplace_back(
+        InstanceConfig{get<std::string>(instance, "name"), get<std::string>(instance, "conninfo")});
+    if (added.name.empty() || !seen.insert(added.name).second)
+      throw config::ConfigError(doc.file(), 0, "instance.name",
+                                "\"" + added.name + "\": every [[instance]] needs a distinct, non-empty name");
+  }
+  return out;
+}
+
+AgentConfig load_agent_config(const std::string& path) { return to_agent_config(config::load(path, agent_schema())); }
+
+}  // namespace pga

@@ -1,0 +1,82 @@
+// Writes one line per event to stderr, as text or JSON, under a mutex so lines never interleave.
+#include "pganalytics/common/log.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/string.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <mutex>
+#include <regex>
+
+namespace pga::log {
+namespace {
+
+std::atomic<Level> g_min_level{Level::Info};
+std::atomic<Format> g_format{Format::Text};
+std::mutex g_mutex;
+
+std::string_view level_name(Level level) {
+  switch (level) {
+    case Level::Debug: return "debug";
+    case Level::Info: return "info";
+    case Level::Warn: return "warn";
+    case Level::Error: return "error";
+  }
+  return "info";
+}
+
+std::string utc_timestamp() {
+  auto now = std::chrono::system_clock::now();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+}  // namespace
+
+std::optional<Level> parse_level(std::string_view name) {
+  for (auto level : {Level::Debug, Level::Info, Level::Warn, Level::Error})
+    if (level_name(level) == name) return level;
+  return std::nullopt;
+}
+
+void configure(Level min_level, Format format) {
+  g_min_level = min_level;
+  g_format = format;
+}
+
+void set_level(Level min_level) { g_min_level = min_level; }
+
+bool enabled(Level level) { return level >= g_min_level.load(); }
+
+void write(Level level, std::string_view message) {
+  std::string line;
+  if (g_format.load() == Format::Json) {
+    line = fmt::format(R"({{"ts":"{}","level":"{}","msg":{}}})", utc_timestamp(), level_name(level),
+                       boost::json::serialize(boost::json::string(message)));
+  } else {
+    line = fmt::format("{} {:<5} {}", utc_timestamp(), level_name(level), message);
+  }
+  line.push_back('\n');
+  std::lock_guard lock(g_mutex);
+  std::fwrite(line.data(), 1, line.size(), stderr);
+  std::fflush(stderr);
+}
+
+std::string redact(std::string_view text) {
+  static const std::regex conninfo_password(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))", std::regex::icase);
+  static const std::regex url_password(R"(([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@)", std::regex::icase);
+  static const std::regex query_password(R"(([?&]password=)[^&\s]*)", std::regex::icase);
+  std::string out(text);
+  out = std::regex_replace(out, conninfo_password, "$1***");
+  out = std::regex_replace(out, url_password, "$1***@");
+  out = std::regex_replace(out, query_password, "$1***");
+  return out;
+}
+
+}  // namespace pga::log
