@@ -41,6 +41,7 @@ RETURNS SETOF text LANGUAGE plpgsql AS $$
 DECLARE
     v_row record;
     v_day_end timestamptz;
+    v_retention interval;
 BEGIN
     FOR v_row IN
         SELECT child.relname AS partition_name, t.retention_class
@@ -53,10 +54,11 @@ BEGIN
          ORDER BY child.relname
     LOOP
         v_day_end := (to_date(right(v_row.partition_name, 8), 'YYYYMMDD') + 1)::timestamp AT TIME ZONE 'UTC';
-        IF v_day_end <= p_now - CASE v_row.retention_class
-                                   WHEN 'raw' THEN p_raw
-                                   WHEN 'disk_usage' THEN p_disk_usage
-                                   ELSE p_rollup_1h END THEN
+        v_retention := CASE v_row.retention_class
+                           WHEN 'raw' THEN p_raw
+                           WHEN 'disk_usage' THEN p_disk_usage
+                           ELSE p_rollup_1h END;
+        IF v_day_end <= p_now - v_retention THEN
             EXECUTE format('DROP TABLE pganalytics.%I', v_row.partition_name);
             RETURN NEXT v_row.partition_name;
         END IF;

@@ -69,7 +69,7 @@ void write(Level level, std::string_view message) {
 }
 
 std::string redact(std::string_view text) {
-  static const std::regex conninfo_password(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|\S+))", std::regex::icase);
+  static const std::regex conninfo_password(R"((password\s*=\s*)('(?:[^'\\]|\\.)*'|[^\s&]+))", std::regex::icase);
   static const std::regex url_password(R"(([a-z][a-z0-9+.-]*://[^:/@\s]*:)[^@\s]*@)", std::regex::icase);
   static const std::regex query_password(R"(([?&]password=)[^&\s]*)", std::regex::icase);
   std::string out(text);

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Sets up a Debian 12 machine (run as root) and then runs pganalytics' main job or its tests.
+# Usage: scripts/setup.sh demo | test     (.ci/run calls `scripts/setup.sh test`)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-}
+[ "$mode" = demo ] || [ "$mode" = test ] || { echo "usage: scripts/setup.sh demo|test" >&2; exit 2; }
+
+PACKAGES=(build-essential cmake ninja-build ccache pkg-config
+  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
+  libssl-dev libpq-dev zlib1g-dev libcli11-dev libfmt-dev doctest-dev libtomlplusplus-dev
+  libargon2-dev postgresql-15 openssl curl)
+
+install_packages() {
+  if [ "$(id -u)" != 0 ]; then
+    echo "scripts/setup.sh installs Debian packages: run it as root" >&2
+    exit 1
+  fi
+  # Installing postgresql-15 would otherwise create and start a default cluster we never use.
+  mkdir -p /etc/postgresql-common
+  if ! grep -qs '^create_main_cluster *= *false' /etc/postgresql-common/createcluster.conf; then
+    echo 'create_main_cluster = false' >>/etc/postgresql-common/createcluster.conf
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"
+}
+
+build() {
+  cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=ON
+  cmake --build build -j "$(nproc)"
+}
+
+run_tests() {
+  ctest --test-dir build --output-on-failure -j 2
+}
+
+run_demo() {
+  build/pganalytics --help
+  # Until `pganalytics demo` lands: migrate a throwaway PostgreSQL and show the result.
+  local state
+  state=$(mktemp -d)
+  trap 'bash tests/integration/pg_harness.sh stop "$state"; rm -rf "$state"' EXIT
+  bash tests/integration/pg_harness.sh start "$state"
+  # shellcheck disable=SC1091
+  . "$state/env"
+  local url="postgresql://postgres@127.0.0.1:$PGA_TEST_PG_PORT/postgres"
+  build/pganalytics migrate --database-url "$url"
+  build/pganalytics migrate --database-url "$url" --status
+}
+
+install_packages
+build
+if [ "$mode" = test ]; then run_tests; else run_demo; fi
