@@ -38,12 +38,11 @@ run_tests() {
 run_demo() {
   build/pganalytics --help
   # Until `pganalytics demo` lands: migrate a throwaway PostgreSQL and show the result.
-  local state
-  state=$(mktemp -d)
-  trap 'bash tests/integration/pg_harness.sh stop "$state"; rm -rf "$state"' EXIT
-  bash tests/integration/pg_harness.sh start "$state"
+  demo_state=$(mktemp -d)
+  trap 'bash tests/integration/pg_harness.sh stop "$demo_state"; rm -rf "$demo_state"' EXIT
+  bash tests/integration/pg_harness.sh start "$demo_state"
   # shellcheck disable=SC1091
-  . "$state/env"
+  . "$demo_state/env"
   local url="postgresql://postgres@127.0.0.1:$PGA_TEST_PG_PORT/postgres"
   build/pganalytics migrate --database-url "$url"
   build/pganalytics migrate --database-url "$url" --status

@@ -47,11 +47,13 @@ AgentConfig to_agent_config(const config::Document& doc) {
       .instances = {},
   };
   std::set<std::string> seen;
-  for (const auto& instance : doc.array("instance")) {
+  const auto& instances = doc.array("instance");
+  for (std::size_t i = 0; i < instances.size(); ++i) {
+    const auto& instance = instances[i];
     auto& added = out.instances.emplace_back(
         InstanceConfig{get<std::string>(instance, "name"), get<std::string>(instance, "conninfo")});
     if (added.name.empty() || !seen.insert(added.name).second)
-      throw config::ConfigError(doc.file(), 0, "instance.name",
+      throw config::ConfigError(doc.file(), doc.array_line("instance", i), "instance.name",
                                 "\"" + added.name + "\": every [[instance]] needs a distinct, non-empty name");
   }
   return out;

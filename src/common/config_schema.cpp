@@ -183,6 +183,10 @@ const Section& Document::section(std::string_view name) const { return sections_
 
 const std::vector<Section>& Document::array(std::string_view name) const { return arrays_.find(name)->second; }
 
+int Document::array_line(std::string_view name, std::size_t index) const {
+  return array_lines_.find(name)->second.at(index);
+}
+
 Document load_string(std::string_view toml_text, const std::string& name_for_errors, const Schema& schema) {
   toml::table root;
   try {
@@ -203,8 +207,10 @@ Document load_string(std::string_view toml_text, const std::string& name_for_err
       if (!node.is_array_of_tables())
         checker.fail(line, name, fmt::format("expected one or more [[{}]] tables", name));
       auto& items = doc.arrays_[name];
-      for (const auto& element : *node.as_array())
+      for (const auto& element : *node.as_array()) {
         items.push_back(checker.check_section(schema, name, *element.as_table(), line_of(element)));
+        doc.array_lines_[name].push_back(line_of(element));
+      }
     } else {
       if (!node.is_table()) checker.fail(line, name, fmt::format("expected a [{}] table", name));
       doc.sections_[name] = checker.check_section(schema, name, *node.as_table(), line);
@@ -213,6 +219,7 @@ Document load_string(std::string_view toml_text, const std::string& name_for_err
   for (const auto& spec : schema.keys) {
     if (is_array_section(schema, spec.section)) {
       doc.arrays_[std::string(spec.section)];
+      doc.array_lines_[std::string(spec.section)];
     } else if (!doc.sections_.contains(spec.section)) {
       doc.sections_[std::string(spec.section)] = checker.check_section(schema, spec.section, toml::table{}, 1);
     }

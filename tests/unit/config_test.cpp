@@ -92,8 +92,10 @@ TEST_CASE("agent instances are read, named and required to be distinct") {
   CHECK(c.instances[1].conninfo == "host=y");
   CHECK(c.spool_max_bytes == 512ULL << 20);
 
-  CHECK(agent_error("[[instance]]\nname = \"a\"\nconninfo = \"x\"\n[[instance]]\nname = \"a\"\nconninfo = \"y\"\n")
-            .key() == "instance.name");
+  auto duplicate =
+      agent_error("[[instance]]\nname = \"a\"\nconninfo = \"x\"\n[[instance]]\nname = \"a\"\nconninfo = \"y\"\n");
+  CHECK(duplicate.key() == "instance.name");
+  CHECK(duplicate.line() == 4);
   CHECK(agent_error("[[instance]]\nname = \"a\"\n").key() == "instance.conninfo");
   CHECK(agent_error("[collect]\ninterval = \"999ms\"\n").key() == "collect.interval");
   CHECK(agent_error("[spool]\nmax_bytes = \"12 MiB\"\n").key() == "spool.max_bytes");

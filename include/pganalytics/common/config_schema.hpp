@@ -55,6 +55,7 @@ class Document {
  public:
   const Section& section(std::string_view name) const;
   const std::vector<Section>& array(std::string_view name) const;
+  int array_line(std::string_view name, std::size_t index) const;  // line of the [[name]] header
   const std::string& file() const { return file_; }
 
  private:
@@ -63,6 +64,7 @@ class Document {
   std::string file_;
   std::map<std::string, Section, std::less<>> sections_;
   std::map<std::string, std::vector<Section>, std::less<>> arrays_;
+  std::map<std::string, std::vector<int>, std::less<>> array_lines_;
 };
 
 // Reads and checks a file; throws ConfigError naming file, line and key.
