@@ -230,7 +230,7 @@ CREATE TABLE pganalytics.metrics_replication (
     temporary boolean,
     active boolean,
     active_pid bigint,
-    xmin bigint,
+    slot_xmin bigint,
     catalog_xmin bigint,
     wal_status text,
     safe_wal_size bigint,

@@ -192,7 +192,7 @@ constexpr Column kReplicationColumns[] = {
     {"temporary", Bool, Attribute},
     {"active", Bool, Attribute},
     {"active_pid", Int64, Attribute},
-    {"xmin", Int64, Attribute},
+    {"slot_xmin", Int64, Attribute},
     {"catalog_xmin", Int64, Attribute},
     {"wal_status", Text, Attribute},
     {"safe_wal_size", Int64, Gauge},
