@@ -25,13 +25,13 @@ int main(int argc, char** argv) {
       ->capture_default_str();
 
   std::vector<cli::Subcommand> commands{
-      cli::add_planned(app, "server", "Run the central server"),
-      cli::add_planned(app, "agent", "Run the agent on a database host"),
-      cli::add_planned(app, "register", "Enrol this host with a server"),
+      cli::add_server(app),
+      cli::add_agent(app),
+      cli::add_register(app),
       cli::add_migrate(app),
-      cli::add_planned(app, "token", "Manage enrolment tokens"),
-      cli::add_planned(app, "user", "Manage users"),
-      cli::add_planned(app, "demo", "Run everything on this machine"),
+      cli::add_token(app),
+      cli::add_user_command(app),
+      cli::add_demo(app),
       cli::add_check_config(app),
   };
 

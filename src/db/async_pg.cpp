@@ -114,11 +114,12 @@ bool AsyncConnection::healthy() const {
 
 asio::awaitable<std::unique_ptr<AsyncConnection>> AsyncConnection::connect(asio::any_io_executor executor,
                                                                            std::string conninfo,
-                                                                           std::chrono::milliseconds timeout) {
+                                                                           std::chrono::milliseconds timeout,
+                                                                           std::string application_name) {
   auto impl = std::make_unique<Impl>();
   impl->executor = executor;
   const char* keys[] = {"dbname", "application_name", nullptr};
-  const char* values[] = {conninfo.c_str(), "pganalytics-server", nullptr};
+  const char* values[] = {conninfo.c_str(), application_name.c_str(), nullptr};
   impl->conn.reset(PQconnectStartParams(keys, values, 1));
   if (!impl->conn || PQstatus(impl->conn.get()) == CONNECTION_BAD)
     throw DbUnavailable("cannot connect to PostgreSQL (" + log::redact(conninfo) +

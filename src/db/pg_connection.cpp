@@ -40,6 +40,10 @@ std::string_view PgResult::get(int row, int column) const {
 
 long long PgResult::get_int(int row, int column) const { return std::stoll(std::string(get(row, column))); }
 
+int PgResult::columns() const { return PQnfields(result_.get()); }
+
+std::string_view PgResult::column_name(int column) const { return PQfname(result_.get(), column); }
+
 PgConnection::PgConnection(pg_conn* conn) : conn_(conn, PQfinish) {}
 
 PgConnection PgConnection::connect(const std::string& conninfo) {

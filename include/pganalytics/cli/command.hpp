@@ -26,6 +26,11 @@ struct Subcommand {
 // Each subcommand file provides one of these.
 Subcommand add_migrate(CLI::App& root);
 Subcommand add_check_config(CLI::App& root);
-Subcommand add_planned(CLI::App& root, const std::string& name, const std::string& description);
+Subcommand add_server(CLI::App& root);
+Subcommand add_register(CLI::App& root);
+Subcommand add_agent(CLI::App& root);
+Subcommand add_demo(CLI::App& root);
+Subcommand add_token(CLI::App& root);
+Subcommand add_user_command(CLI::App& root);
 
 }  // namespace pga::cli

@@ -43,7 +43,8 @@ class AsyncConnection {
 
   static boost::asio::awaitable<std::unique_ptr<AsyncConnection>> connect(boost::asio::any_io_executor executor,
                                                                           std::string conninfo,
-                                                                          std::chrono::milliseconds timeout);
+                                                                          std::chrono::milliseconds timeout,
+                                                                          std::string application_name = "pganalytics-server");
 
   // One parameterised statement. Throws DbError for SQL errors (the connection stays usable) and
   // DbUnavailable when the connection broke or the timeout passed (the connection is then dead).

@@ -32,6 +32,8 @@ class PgResult {
   bool is_null(int row, int column) const;
   std::string_view get(int row, int column) const;  // "" for NULL
   long long get_int(int row, int column) const;
+  int columns() const;
+  std::string_view column_name(int column) const;
 
  private:
   std::shared_ptr<pg_result> result_;

@@ -1,0 +1,32 @@
+// `pganalytics agent`: schedules every collector on its interval, seals what they collect into
+// batches in the durable spool, sends the spool oldest-first and follows the server's config.
+#pragma once
+#include <memory>
+
+#include "pganalytics/agent/credentials.hpp"
+#include "pganalytics/common/agent_config.hpp"
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace pga::agent {
+
+// The agent's collectors, spool, sender and config poller on a caller's io_context (run by one
+// thread: the runtime's coroutines share state without locks).
+class AgentRuntime {
+ public:
+  AgentRuntime(boost::asio::io_context& io, AgentConfig config, StateFiles files, Credentials credentials);
+  ~AgentRuntime();
+  void start();
+  // Seals what was collected so far into the spool, so a clean stop loses no sample.
+  void seal_now();
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+int run_agent(const AgentConfig& config);
+
+}  // namespace pga::agent

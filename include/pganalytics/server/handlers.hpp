@@ -1,0 +1,39 @@
+// The route handlers of the server, grouped by file in src/server/handlers/. Each takes the
+// shared context and the request and returns the response or throws ApiError.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include "pganalytics/net/http.hpp"
+#include "pganalytics/server/context.hpp"
+
+namespace pga::server::handlers {
+
+using boost::asio::awaitable;
+
+awaitable<net::Response> health(ServerContext& ctx, net::Request& request);
+// The server's own Prometheus metrics (text exposition format).
+awaitable<net::Response> self_metrics(ServerContext& ctx, net::Request& request);
+
+// The CA certificate (public), so `register --ca-fingerprint` can fetch and pin it.
+awaitable<net::Response> ca_certificate(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> renew_certificate(ServerContext& ctx, net::Request& request);
+
+// The collector's configuration with an ETag; If-None-Match with the same tag answers 304.
+awaitable<net::Response> collector_config(ServerContext& ctx, net::Request& request);
+
+// The read API for users: inventory and time series.
+awaitable<net::Response> list_collectors(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> get_collector(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> list_servers(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> get_server(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> server_metrics(ServerContext& ctx, net::Request& request);
+
+awaitable<net::Response> login(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> logout(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> refresh(ServerContext& ctx, net::Request& request);
+
+// A batch of samples from an agent (CONTRACT §5): stored atomically, or refused whole.
+awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request);
+
+}  // namespace pga::server::handlers

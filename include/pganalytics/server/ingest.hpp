@@ -1,0 +1,136 @@
+// Ingestion of push batches (CONTRACT §5): a batch is parsed and validated whole against the
+// family registry, its rows encoded for COPY, and only then stored, in one transaction, or refused.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <limits>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "pganalytics/db/async_pg.hpp"
+#include "pganalytics/metrics/registry.hpp"
+
+namespace pga::server::ingest {
+
+// --- timestamps: microseconds since the Unix epoch, UTC ---
+
+// RFC 3339 date-time ("2026-11-24T12:00:00.123Z", "...+02:00"); digits past microseconds are
+// truncated. nullopt for anything else, for impossible dates, and outside years 0001-9999.
+std::optional<std::int64_t> parse_rfc3339(std::string_view text);
+// "2026-11-24 12:00:00.123000+00": what PostgreSQL reads back exactly, whatever its TimeZone.
+std::string format_timestamp(std::int64_t unix_us);
+// The UTC day holding `unix_us`, as "2026-11-24".
+std::string format_day(std::int64_t unix_us);
+
+// --- COPY text format ---
+
+// Appends `text` with backslash, tab, newline and carriage return escaped.
+void append_copy_escaped(std::string& out, std::string_view text);
+inline constexpr std::string_view kCopyNull = "\\N";
+
+// --- the validated batch ---
+
+struct Limits {
+  std::size_t max_samples = 10'000;
+  std::size_t max_cells = 1'000'000;
+  std::size_t max_dropped_ranges = 1'000;
+  // Samples older than their family's retention are skipped (retention would drop them at once);
+  // samples later than `latest_us` come from a wrong clock and refuse the batch. Together they
+  // bound the days, hence the partitions, one batch can touch.
+  std::int64_t earliest_raw_us = std::numeric_limits<std::int64_t>::min();
+  std::int64_t earliest_disk_usage_us = std::numeric_limits<std::int64_t>::min();
+  std::int64_t latest_us = std::numeric_limits<std::int64_t>::max();
+};
+
+// The columns a batch carries for one family: the union over its samples, in registry order,
+// as indices into family->columns. One COPY per family uses exactly these.
+struct FamilyColumns {
+  const metrics::Family* family;
+  std::vector<std::size_t> columns;
+};
+
+struct Sample {
+  std::size_t family_slot;  // index into Batch::families
+  std::string instance;     // empty for host families
+  std::int64_t at_us;
+  // COPY text of the rows in the family's union column order, each row ending in '\n', without
+  // the leading time and owner id (known only once the instance is resolved).
+  std::string rows;
+  std::size_t row_count;
+  std::vector<std::string> datnames;  // pg_stats_database only: the databases it names
+};
+
+struct SeqRange {
+  std::int64_t first;
+  std::int64_t last;
+};
+
+struct Batch {
+  std::string collector_id;
+  std::int64_t seq = 0;
+  std::int64_t sent_at_us = 0;
+  std::string agent_version;
+  std::string agent_hostname;
+  std::vector<FamilyColumns> families;
+  std::vector<Sample> samples;
+  std::vector<SeqRange> dropped;
+  std::size_t expired_samples = 0;  // skipped as older than retention
+  std::size_t row_count() const;
+};
+
+// Parses and validates a whole batch; throws net::ApiError (400 with a code naming the family,
+// column and row at fault; 403 identity_mismatch when the batch names another collector).
+Batch parse_batch(std::string_view body, std::string_view authenticated_collector, const Limits& limits);
+
+// `<time>\t<owner id>\t<row>` lines of every sample of `family_slot`, owners given per sample.
+std::string copy_data(const Batch& batch, std::size_t family_slot, const std::vector<std::int64_t>& owner_of_sample);
+
+// --- storage ---
+
+struct StoreOutcome {
+  bool duplicate;
+  std::int64_t config_version;
+};
+
+// Stores `batch` atomically (see ingest_writer.cpp); a batch seen before stores nothing.
+// Throws db::DbUnavailable when the database cannot be used, db::DbError on other failures.
+boost::asio::awaitable<StoreOutcome> store_batch(db::AsyncConnection& conn, const Batch& batch);
+
+// --- self-metrics and backpressure ---
+
+struct Counters {
+  std::atomic<std::uint64_t> batches_stored{0};
+  std::atomic<std::uint64_t> batches_duplicate{0};
+  std::atomic<std::uint64_t> batches_rejected{0};    // refused as malformed (4xx)
+  std::atomic<std::uint64_t> batches_overloaded{0};  // refused with 503 while at capacity
+  std::atomic<std::uint64_t> samples_expired{0};
+  std::vector<std::atomic<std::uint64_t>> rows_by_family =
+      std::vector<std::atomic<std::uint64_t>>(metrics::families().size());  // indexed like families()
+  std::atomic<std::size_t> in_flight{0};
+
+  std::uint64_t rows_of(std::string_view family) const;
+  void record_stored(const Batch& batch);
+};
+
+// The process's counters: one server per process.
+Counters& counters();
+
+// A place among the batches being stored at once. Taking one beyond `capacity` throws
+// ApiError 503 "overloaded" with Retry-After, so load becomes backpressure, not a queue.
+class Slot {
+ public:
+  Slot(Counters& counters, std::size_t capacity);
+  ~Slot();
+  Slot(const Slot&) = delete;
+  Slot& operator=(const Slot&) = delete;
+
+ private:
+  Counters& counters_;
+};
+
+}  // namespace pga::server::ingest

@@ -1,0 +1,68 @@
+// The SQL of ingestion, behind these functions (src/server/repository/ingest_repository.cpp):
+// partitions, the exactly-once batch record, the inventory, COPY and the seq bookkeeping.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "pganalytics/db/async_pg.hpp"
+#include "pganalytics/metrics/registry.hpp"
+#include "pganalytics/server/ingest.hpp"
+
+namespace pga::server::repo {
+
+using boost::asio::awaitable;
+using db::AsyncConnection;
+
+// Creates the missing daily partitions of every metric table for `day` ("2026-11-24", UTC).
+awaitable<void> create_partitions(AsyncConnection& conn, const std::string& day);
+
+// Records (collector_id, seq) as ingested with its row count; false when it already was, i.e.
+// the batch is a duplicate. Waits for a concurrent transaction holding the same pair.
+awaitable<bool> claim_batch(AsyncConnection& conn, const std::string& collector_id, std::int64_t seq,
+                            const std::string& sent_at, std::int64_t row_count);
+
+struct IngestingCollector {
+  std::int64_t server_id;
+  std::int64_t config_version;
+};
+// Locks the collector's row until commit, so one collector's batches are stored one after the
+// other and its seq bookkeeping stays exact.
+awaitable<IngestingCollector> lock_collector(AsyncConnection& conn, const std::string& collector_id);
+
+// Upserts the named instances of `server_id` (marking them seen) and returns their ids.
+awaitable<std::map<std::string, std::int64_t>> resolve_instances(AsyncConnection& conn, std::int64_t server_id,
+                                                                 const std::vector<std::string>& names);
+
+struct DatabaseName {
+  std::int64_t instance_id;
+  std::string datname;
+  auto operator<=>(const DatabaseName&) const = default;
+};
+// Upserts the databases (marking them seen); `databases` must be sorted and distinct.
+awaitable<void> upsert_databases(AsyncConnection& conn, const std::vector<DatabaseName>& databases);
+
+// COPY of `data` (text format: time, owner id, then `columns` of the family) into its table.
+awaitable<void> copy_rows(AsyncConnection& conn, const metrics::Family& family, std::span<const std::size_t> columns,
+                          std::string_view data);
+
+// Records the dropped ranges not recorded before; returns how many of their seqs that explains
+// (those never ingested), to take off the collector's missing count.
+awaitable<std::int64_t> record_dropped_ranges(AsyncConnection& conn, const std::string& collector_id,
+                                              const std::vector<ingest::SeqRange>& ranges);
+
+struct FinishedBatch {
+  std::string collector_id;
+  std::int64_t seq;
+  std::int64_t explained_seqs;  // from record_dropped_ranges
+  std::string agent_version;
+  std::string hostname;
+};
+// Marks the collector (and its server) seen and advances last_seq and missing_seq_count.
+awaitable<void> finish_batch(AsyncConnection& conn, const FinishedBatch& batch);
+
+}  // namespace pga::server::repo

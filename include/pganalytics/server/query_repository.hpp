@@ -1,0 +1,32 @@
+// SQL of the read side: inventory (collectors, monitored servers and their instances) and
+// metric time series with buckets, per-second rates and counter-reset handling.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <optional>
+#include <string>
+
+#include "pganalytics/db/async_pg.hpp"
+#include "pganalytics/metrics/registry.hpp"
+
+namespace pga::server::repo {
+
+using boost::asio::awaitable;
+
+// Each returns a JSON text built by PostgreSQL (json_agg), ready to send.
+awaitable<std::string> list_collectors(db::AsyncConnection& conn, std::optional<std::string> collector_id);
+awaitable<std::string> list_servers(db::AsyncConnection& conn, std::optional<std::int64_t> server_id);
+
+struct SeriesQuery {
+  const metrics::Family* family;
+  const metrics::Column* column;
+  std::int64_t server_id;
+  double from_unix;
+  double to_unix;
+  std::int64_t step_seconds;
+  bool rate;
+};
+// {"series":[{"labels":{...},"points":[[t,v],...]}]}; hour-or-longer steps read the rollup table.
+awaitable<std::string> metric_series(db::AsyncConnection& conn, const SeriesQuery& query);
+
+}  // namespace pga::server::repo

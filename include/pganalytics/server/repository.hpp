@@ -1,0 +1,118 @@
+// Every SQL statement the server issues (besides migrations and ingestion COPY) lives in
+// src/server/repository/*.cpp behind these functions; handlers never see SQL.
+#pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "pganalytics/common/units.hpp"
+#include "pganalytics/db/async_pg.hpp"
+
+namespace pga::server::repo {
+
+using boost::asio::awaitable;
+using db::AsyncConnection;
+
+// --- server key material (certificate_authority, signing_keys) ---
+struct StoredCa {
+  std::string certificate_pem;
+  std::string sealed_private_key;
+};
+struct StoredSigningKey {
+  std::string kid;
+  std::string public_key_pem;
+  std::string sealed_private_key;
+};
+// Serialises replicas creating key material at the same time.
+awaitable<void> lock_key_material(AsyncConnection& conn);
+awaitable<void> unlock_key_material(AsyncConnection& conn);
+awaitable<std::optional<StoredCa>> load_ca(AsyncConnection& conn);
+awaitable<void> store_ca(AsyncConnection& conn, const StoredCa& ca);
+awaitable<std::vector<StoredSigningKey>> load_signing_keys(AsyncConnection& conn);  // newest last
+awaitable<void> store_signing_key(AsyncConnection& conn, const StoredSigningKey& key);
+
+// --- enrolment tokens ---
+awaitable<void> create_enrollment_token(AsyncConnection& conn, const std::string& token_hash, std::int64_t ttl_seconds,
+                                        int uses, const std::string& created_by);
+// Takes one use of a valid token (not expired, not revoked, uses left); false when none.
+awaitable<bool> consume_enrollment_token(AsyncConnection& conn, const std::string& token_hash);
+
+// --- collectors and monitored servers ---
+struct NewCollector {
+  std::string id;
+  std::string name;
+  std::string hostname;
+  std::string agent_version;
+  std::string certificate_serial;
+  std::int64_t certificate_expires_at;
+};
+awaitable<void> create_collector(AsyncConnection& conn, const NewCollector& collector);
+// "active", "disabled", or nullopt for an unknown or deleted collector.
+awaitable<std::optional<std::string>> collector_status(AsyncConnection& conn, const std::string& collector_id);
+struct CollectorConfig {
+  std::string config_json;  // {"<family>": {"interval": "60s", "enabled": true}, ...}
+  std::int64_t version;
+};
+awaitable<std::optional<CollectorConfig>> collector_config(AsyncConnection& conn, const std::string& collector_id);
+awaitable<void> record_collector_certificate(AsyncConnection& conn, const std::string& collector_id,
+                                             const std::string& serial, std::int64_t expires_at);
+
+// --- users ---
+struct UserRow {
+  std::int64_t id;
+  std::string username;
+  std::string password_hash;
+  std::string role;
+  bool disabled;
+};
+awaitable<std::int64_t> create_user(AsyncConnection& conn, const std::string& username, const std::string& password_hash,
+                                    const std::string& role);
+awaitable<std::optional<UserRow>> find_user_by_name(AsyncConnection& conn, const std::string& username);
+awaitable<std::optional<UserRow>> find_user_by_id(AsyncConnection& conn, std::int64_t id);
+awaitable<void> touch_user_login(AsyncConnection& conn, std::int64_t id);
+
+// --- refresh tokens (opaque, hashed, rotated; one family per login or enrolment) ---
+struct RefreshOwner {
+  std::optional<std::int64_t> user_id;
+  std::optional<std::string> collector_id;
+};
+struct RefreshRow {
+  std::int64_t id;
+  std::string family_id;
+  RefreshOwner owner;
+  bool rotated_or_revoked;
+  bool family_expired;
+};
+awaitable<void> insert_refresh_token(AsyncConnection& conn, const std::string& token_hash, const std::string& family_id,
+                                     const RefreshOwner& owner, std::int64_t family_ttl_seconds);
+// The replacement of a rotated token keeps its family's absolute expiry.
+awaitable<void> insert_rotated_refresh_token(AsyncConnection& conn, const std::string& token_hash,
+                                             std::int64_t previous_id);
+awaitable<std::optional<RefreshRow>> find_refresh_token(AsyncConnection& conn, const std::string& token_hash);
+// Marks the token rotated; false if another request rotated it first.
+awaitable<bool> mark_refresh_token_rotated(AsyncConnection& conn, std::int64_t id);
+awaitable<void> revoke_refresh_family(AsyncConnection& conn, const std::string& family_id);
+
+// --- storage maintenance (the SQL functions of migration 0003) ---
+awaitable<bool> try_lock_maintenance(AsyncConnection& conn);
+awaitable<void> unlock_maintenance(AsyncConnection& conn);
+awaitable<std::int64_t> ensure_partitions(AsyncConnection& conn, int days_ahead);
+awaitable<std::int64_t> drop_expired_partitions(AsyncConnection& conn, Duration raw, Duration disk_usage,
+                                                Duration rollup_1h);
+awaitable<std::int64_t> refresh_recent_rollups(AsyncConnection& conn, int hours);
+
+// --- audit trail ---
+struct AuditEntry {
+  std::string actor;
+  std::string action;
+  std::string target;
+  bool success;
+  std::string remote_addr;
+  std::string detail_json = "{}";
+};
+awaitable<void> audit(AsyncConnection& conn, const AuditEntry& entry);
+
+}  // namespace pga::server::repo

@@ -1,0 +1,278 @@
+// The agent's runtime on one io_context: one loop per collector, a sealer that turns collected
+// samples into spooled batches, a sender that drains the spool oldest-first, a config poller,
+// and two-stage shutdown (first signal seals what was collected and stops; second exits).
+#include "pganalytics/agent/agent_app.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/json.hpp>
+#include <unistd.h>
+
+#include "pganalytics/agent/batch.hpp"
+#include "pganalytics/agent/collectors/host_collectors.hpp"
+#include "pganalytics/agent/collectors/pg_collectors.hpp"
+#include "pganalytics/agent/credentials.hpp"
+#include "pganalytics/agent/enrolment.hpp"
+#include "pganalytics/agent/remote_config.hpp"
+#include "pganalytics/agent/retry_policy.hpp"
+#include "pganalytics/agent/spool.hpp"
+#include "pganalytics/cli/command.hpp"
+#include "pganalytics/common/log.hpp"
+#include "pganalytics/net/gzip.hpp"
+#include "pganalytics/net/http_client.hpp"
+#include "pganalytics/net/tls.hpp"
+#include "pganalytics/version.hpp"
+
+namespace pga::agent {
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kConfigPollInterval = 5min;
+
+std::string local_hostname() {
+  char buffer[256] = {};
+  ::gethostname(buffer, sizeof buffer - 1);
+  return buffer;
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+  asio::steady_timer timer(co_await asio::this_coro::executor, duration);
+  boost::system::error_code ec;
+  co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+}  // namespace
+
+class AgentRuntime::Impl {
+ public:
+  Impl(asio::io_context& io, AgentConfig config, StateFiles files, Credentials credentials)
+      : io_(io),
+        config_(std::move(config)),
+        files_(std::move(files)),
+        credentials_(std::move(credentials)),
+        server_(parse_server_url(credentials_.server_url)),
+        tls_(net::make_client_tls_context(read_text_file(files_.ca()), read_text_file(files_.certificate()),
+                                          read_text_file(files_.key()))),
+        client_(io.get_executor(), tls_, server_.host, server_.port),
+        config_client_(io.get_executor(), tls_, server_.host, server_.port),
+        spool_(Spool::open(files_.dir / "spool", SpoolOptions{config_.spool_max_bytes})),
+        wake_sender_(io),
+        header_{credentials_.collector_id, kVersion, local_hostname()} {
+    collectors_ = collectors::make_host_collectors();
+    for (const auto& instance : config_.instances) {
+      auto session = std::make_shared<collectors::PgSession>(io.get_executor(), instance.name, instance.conninfo);
+      collectors_.push_back(collectors::make_pg_instance(session));
+      collectors_.push_back(collectors::make_pg_stats_database(session));
+    }
+  }
+
+  void start() {
+    for (auto& collector : collectors_) asio::co_spawn(io_, collect_loop(*collector), asio::detached);
+    asio::co_spawn(io_, seal_loop(), asio::detached);
+    asio::co_spawn(io_, send_loop(), asio::detached);
+    asio::co_spawn(io_, config_loop(), asio::detached);
+    log::info("agent started: collector {}, {} collector(s), server {}", credentials_.collector_id, collectors_.size(),
+              credentials_.server_url);
+  }
+
+  // Seals what was collected so far, so a clean stop loses no sample.
+  void seal_now() {
+    if (pending_.empty()) return;
+    auto samples = std::move(pending_);
+    pending_.clear();
+    auto seq = spool_.append([&](std::uint64_t seq, const std::vector<SeqRange>& dropped) {
+      return batch_json(header_, seq, samples, dropped);
+    });
+    log::debug("spooled batch {} ({} samples)", seq, samples.size());
+    wake_sender_.cancel();
+  }
+
+ private:
+  asio::awaitable<void> collect_loop(Collector& collector) {
+    bool failing = false;
+    for (;;) {
+      const auto interval = remote_.interval_for(collector.family(), config_.collect_interval);
+      if (remote_.enabled(collector.family())) {
+        try {
+          auto samples = co_await collector.collect();
+          for (auto& sample : samples) pending_.push_back(std::move(sample));
+          if (failing) log::info("{} {}: collecting again", collector.family(), collector.instance());
+          failing = false;
+        } catch (const std::exception& e) {
+          if (!failing) log::warn("{} {}: {}", collector.family(), collector.instance(), log::redact(e.what()));
+          failing = true;
+        }
+      }
+      co_await sleep_for(interval);
+    }
+  }
+
+  asio::awaitable<void> seal_loop() {
+    for (;;) {
+      co_await sleep_for(config_.collect_interval);
+      seal_now();
+    }
+  }
+
+  asio::awaitable<net::ClientResponse> push(const SpooledBatch& batch) {
+    net::Fields headers;
+    headers.emplace_back("Authorization", "Bearer " + credentials_.access_token);
+    headers.emplace_back("Content-Type", "application/json");
+    co_return co_await client_.request("POST", "/api/v1/metrics/push", batch.payload, headers, true, 30s);
+  }
+
+  // Trades the refresh token for new tokens; false when the server refuses (re-enrolment needed).
+  asio::awaitable<bool> refresh_tokens() {
+    net::Fields headers;
+    headers.emplace_back("Content-Type", "application/json");
+    const auto body = boost::json::serialize(boost::json::object{{"refresh_token", credentials_.refresh_token}});
+    auto response = co_await client_.request("POST", "/api/v1/auth/refresh", body, headers, false, 30s);
+    if (response.status != 200) {
+      log::error("the server refused to refresh this agent's tokens (HTTP {}): run `pganalytics register --force`",
+                 response.status);
+      co_return false;
+    }
+    auto answer = boost::json::parse(response.body).as_object();
+    credentials_.access_token = std::string(answer.at("access_token").as_string());
+    credentials_.refresh_token = std::string(answer.at("refresh_token").as_string());
+    save_credentials(files_, credentials_);
+    co_return true;
+  }
+
+  void note_config_version(const net::ClientResponse& response) {
+    boost::system::error_code ec;
+    auto value = boost::json::parse(response.body, ec);
+    if (ec || !value.is_object()) return;
+    if (auto* version = value.as_object().if_contains("config_version"); version && version->is_int64())
+      if (version->as_int64() > remote_.version) wake_config_ = true;
+  }
+
+  asio::awaitable<void> send_loop() {
+    Backoff backoff;
+    for (;;) {
+      auto batch = spool_.oldest();
+      if (!batch) {
+        wake_sender_.expires_after(10s);
+        boost::system::error_code ec;
+        co_await wake_sender_.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        continue;
+      }
+      std::optional<net::ClientResponse> response;
+      try {
+        response = co_await push(*batch);
+      } catch (const std::exception& e) {
+        log::warn("push of batch {} failed: {}", batch->seq, e.what());
+      }
+      const auto outcome = response ? classify_push_status(response->status) : PushOutcome::Retry;
+      if (outcome == PushOutcome::Ok) {
+        spool_.acknowledge(batch->seq);
+        note_config_version(*response);
+        backoff.reset();
+        continue;
+      }
+      if (outcome == PushOutcome::Drop) {
+        log::error("the server refused batch {} for good (HTTP {}): kept in {}/rejected", batch->seq, response->status,
+                   files_.dir.string());
+        spool_.quarantine(batch->seq, response->status, response->body);
+        continue;
+      }
+      if (outcome == PushOutcome::Refresh) {
+        bool refreshed = false;
+        try {
+          refreshed = co_await refresh_tokens();
+        } catch (const std::exception& e) {
+          log::warn("token refresh failed: {}", e.what());
+        }
+        if (refreshed) continue;
+      }
+      std::optional<std::chrono::seconds> retry_after;
+      if (response) retry_after = parse_retry_after(response->header("Retry-After"));
+      const auto wait = backoff.next(retry_after);
+      log::debug("retrying batch {} in {} ms", batch->seq, wait.count());
+      co_await sleep_for(wait);
+    }
+  }
+
+  asio::awaitable<void> config_loop() {
+    std::string etag;
+    for (;;) {
+      try {
+        net::Fields headers;
+        headers.emplace_back("Authorization", "Bearer " + credentials_.access_token);
+        if (!etag.empty()) headers.emplace_back("If-None-Match", etag);
+        const auto target = "/api/v1/config/" + credentials_.collector_id;
+        auto response = co_await config_client_.request("GET", target, "", headers, false, 30s);
+        if (response.status == 200) {
+          remote_ = parse_remote_config(response.body);
+          etag = std::string(response.header("ETag").value_or(""));
+          log::info("applied configuration version {}", remote_.version);
+        }
+      } catch (const std::exception& e) {
+        log::warn("configuration poll failed: {}", e.what());
+      }
+      for (auto waited = 0s; waited < kConfigPollInterval && !wake_config_; waited += 1s) co_await sleep_for(1s);
+      wake_config_ = false;
+    }
+  }
+
+  asio::io_context& io_;
+  AgentConfig config_;
+  StateFiles files_;
+  Credentials credentials_;
+  ServerAddress server_;
+  asio::ssl::context tls_;
+  // One client per loop: an HttpsClient carries one request at a time.
+  net::HttpsClient client_;
+  net::HttpsClient config_client_;
+  Spool spool_;
+  asio::steady_timer wake_sender_;
+  BatchHeader header_;
+  std::vector<CollectorPtr> collectors_;
+  std::vector<metrics::Sample> pending_;
+  RemoteConfig remote_;
+  bool wake_config_ = false;
+};
+
+AgentRuntime::AgentRuntime(asio::io_context& io, AgentConfig config, StateFiles files, Credentials credentials)
+    : impl_(std::make_unique<Impl>(io, std::move(config), std::move(files), std::move(credentials))) {}
+AgentRuntime::~AgentRuntime() = default;
+void AgentRuntime::start() { impl_->start(); }
+void AgentRuntime::seal_now() { impl_->seal_now(); }
+
+namespace {
+
+asio::awaitable<void> wait_for_signals(asio::signal_set& signals, AgentRuntime& runtime, asio::io_context& io) {
+  co_await signals.async_wait(asio::use_awaitable);
+  log::info("stopping: sealing collected samples into the spool");
+  runtime.seal_now();
+  io.stop();
+}
+
+}  // namespace
+
+int run_agent(const AgentConfig& config) {
+  StateFiles files{config.state_dir};
+  auto credentials = load_credentials(files);
+  if (!credentials) {
+    log::error("{} is not enrolled: run `pganalytics register` first", files.dir.string());
+    return cli::kExitFailure;
+  }
+  asio::io_context io(1);
+  AgentRuntime runtime(io, config, files, *credentials);
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::co_spawn(io, wait_for_signals(signals, runtime, io), asio::detached);
+  runtime.start();
+  io.run();
+  log::info("stopped");
+  return cli::kExitOk;
+}
+
+}  // namespace pga::agent

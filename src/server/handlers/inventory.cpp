@@ -1,0 +1,114 @@
+// The read API for signed-in users: collectors, monitored servers with their instances, and
+// metric time series (CONTRACT §4).
+#include <cmath>
+
+#include "pganalytics/security/ca.hpp"
+#include "pganalytics/server/authenticate.hpp"
+#include "pganalytics/server/handlers.hpp"
+#include "pganalytics/server/ingest.hpp"
+#include "pganalytics/server/query_repository.hpp"
+
+namespace pga::server::handlers {
+namespace {
+
+net::Response raw_json(std::string body) {
+  net::Response response;
+  response.body = std::move(body);
+  return response;
+}
+
+std::int64_t id_param(const net::Request& request, std::string_view name) {
+  try {
+    std::size_t used = 0;
+    const auto& text = request.path_param(name);
+    auto id = std::stoll(text, &used);
+    if (used == text.size() && id > 0) return id;
+  } catch (const std::exception&) {
+  }
+  throw net::ApiError(404, "not_found", "no such server");
+}
+
+// RFC 3339 or unix seconds.
+double time_param(const net::Request& request, std::string_view name, double fallback) {
+  auto text = request.query_param(name);
+  if (!text) return fallback;
+  if (auto us = ingest::parse_rfc3339(*text)) return static_cast<double>(*us) / 1e6;
+  try {
+    std::size_t used = 0;
+    double seconds = std::stod(std::string(*text), &used);
+    if (used == text->size() && std::isfinite(seconds)) return seconds;
+  } catch (const std::exception&) {
+  }
+  throw net::ApiError(400, "bad_parameter", std::string(name) + " must be RFC 3339 or unix seconds");
+}
+
+repo::SeriesQuery series_query(const net::Request& request, std::int64_t server_id) {
+  auto family_name = request.query_param("family");
+  auto column_name = request.query_param("column");
+  if (!family_name || !column_name) throw net::ApiError(400, "missing_parameter", "family and column are required");
+  const auto* family = metrics::find_family(*family_name);
+  if (!family) throw net::ApiError(400, "unknown_family", "unknown family " + std::string(*family_name));
+  const auto* column = family->find_column(*column_name);
+  if (!column || (column->kind != metrics::ColumnKind::Counter && column->kind != metrics::ColumnKind::Gauge) ||
+      column->type == metrics::ColumnType::Text || column->type == metrics::ColumnType::Timestamp ||
+      column->type == metrics::ColumnType::Bool)
+    throw net::ApiError(400, "unknown_column",
+                        std::string(*column_name) + " is not a numeric counter or gauge of " + std::string(family->name));
+  const double now = static_cast<double>(std::time(nullptr));
+  const double to = time_param(request, "to", now);
+  const double from = time_param(request, "from", to - 3600);
+  std::int64_t step = 60;
+  if (auto text = request.query_param("step")) {
+    auto parsed = parse_duration(*text);
+    if (!parsed || parsed->count() < 1000) throw net::ApiError(400, "bad_parameter", "step must be a duration of at least 1s");
+    step = parsed->count() / 1000;
+  }
+  if (to <= from) throw net::ApiError(400, "bad_parameter", "from must be before to");
+  if ((to - from) / static_cast<double>(step) > 11'000)
+    throw net::ApiError(400, "too_many_points", "at most 11,000 points per series: widen the step");
+  const bool rate = request.query_param("rate") == std::optional<std::string_view>("true");
+  return {family, column, server_id, from, to, step, rate};
+}
+
+}  // namespace
+
+awaitable<net::Response> list_collectors(ServerContext& ctx, net::Request& request) {
+  co_await authenticate_user(ctx, request);
+  auto lease = co_await ctx.pool->acquire();
+  co_return raw_json(co_await repo::list_collectors(*lease, std::nullopt));
+}
+
+awaitable<net::Response> get_collector(ServerContext& ctx, net::Request& request) {
+  co_await authenticate_user(ctx, request);
+  const auto id = request.path_param("id");
+  if (!security::is_lowercase_uuid(id)) throw net::ApiError(404, "not_found", "no such collector");
+  const std::optional<std::string> wanted = id;
+  auto lease = co_await ctx.pool->acquire();
+  const auto list = co_await repo::list_collectors(*lease, wanted);
+  if (list == "[]") throw net::ApiError(404, "not_found", "no such collector");
+  co_return raw_json(list.substr(1, list.size() - 2));
+}
+
+awaitable<net::Response> list_servers(ServerContext& ctx, net::Request& request) {
+  co_await authenticate_user(ctx, request);
+  auto lease = co_await ctx.pool->acquire();
+  co_return raw_json(co_await repo::list_servers(*lease, std::nullopt));
+}
+
+awaitable<net::Response> get_server(ServerContext& ctx, net::Request& request) {
+  co_await authenticate_user(ctx, request);
+  const auto id = id_param(request, "id");
+  auto lease = co_await ctx.pool->acquire();
+  const auto list = co_await repo::list_servers(*lease, id);
+  if (list == "[]") throw net::ApiError(404, "not_found", "no such server");
+  co_return raw_json(list.substr(1, list.size() - 2));
+}
+
+awaitable<net::Response> server_metrics(ServerContext& ctx, net::Request& request) {
+  co_await authenticate_user(ctx, request);
+  const auto query = series_query(request, id_param(request, "id"));
+  auto lease = co_await ctx.pool->acquire();
+  co_return raw_json(co_await repo::metric_series(*lease, query));
+}
+
+}  // namespace pga::server::handlers

@@ -1,0 +1,69 @@
+// POST /api/v1/metrics/push: an authenticated agent's batch is parsed and validated on the CPU
+// pool, stored in one transaction, and answered only after COMMIT (CONTRACT §5).
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <algorithm>
+#include <chrono>
+
+#include "pganalytics/server/authenticate.hpp"
+#include "pganalytics/server/handlers.hpp"
+#include "pganalytics/server/ingest.hpp"
+#include "pganalytics/server/json_body.hpp"
+
+namespace pga::server::handlers {
+namespace {
+
+// An agent clock this far ahead is wrong; refusing its batch tells the operator so.
+constexpr std::chrono::hours kMaxClockAhead{24};
+
+std::int64_t micros(std::chrono::system_clock::duration d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+}
+
+ingest::Limits limits_now(const ServerConfig& config) {
+  const auto now = micros(std::chrono::system_clock::now().time_since_epoch());
+  ingest::Limits limits;
+  limits.earliest_raw_us = now - micros(config.retention_raw);
+  limits.earliest_disk_usage_us = now - micros(config.retention_disk_usage);
+  limits.latest_us = now + micros(kMaxClockAhead);
+  return limits;
+}
+
+// Half the pool: the other half keeps authentication and the query API answering under load.
+std::size_t ingest_capacity(const ServerContext& ctx) { return std::max<std::size_t>(1, ctx.pool->size() / 2); }
+
+awaitable<ingest::Batch> parse_task(std::string body, std::string collector_id, ingest::Limits limits) {
+  co_return ingest::parse_batch(body, collector_id, limits);
+}
+
+// A free coroutine rather than a capturing lambda: GCC 12 mishandles lambda captures in co_spawn.
+awaitable<ingest::Batch> parse_on_cpu_pool(ServerContext& ctx, std::string body, std::string collector_id,
+                                           ingest::Limits limits) {
+  co_return co_await boost::asio::co_spawn(ctx.cpu_pool, parse_task(std::move(body), std::move(collector_id), limits),
+                                           boost::asio::use_awaitable);
+}
+
+}  // namespace
+
+awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request) {
+  const auto collector_id = co_await authenticate_agent(ctx, request);
+  auto& counters = ingest::counters();
+  const ingest::Slot slot(counters, ingest_capacity(ctx));
+  ingest::Batch batch;
+  try {
+    batch = co_await parse_on_cpu_pool(ctx, std::move(request.body), collector_id, limits_now(ctx.config));
+  } catch (const net::ApiError&) {
+    ++counters.batches_rejected;
+    throw;
+  }
+  auto lease = co_await ctx.pool->acquire();
+  const auto outcome = co_await ingest::store_batch(*lease, batch);
+  if (outcome.duplicate) ++counters.batches_duplicate;
+  else counters.record_stored(batch);
+  co_return json_response(200, {{"status", outcome.duplicate ? "duplicate" : "stored"},
+                                {"seq", batch.seq},
+                                {"config_version", outcome.config_version}});
+}
+
+}  // namespace pga::server::handlers

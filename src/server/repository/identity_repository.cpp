@@ -1,0 +1,142 @@
+// SQL for who may talk to the server: enrolment tokens, collectors (with their monitored host),
+// users, refresh-token families and the audit trail.
+#include "pganalytics/server/repository.hpp"
+
+namespace pga::server::repo {
+
+awaitable<void> create_enrollment_token(AsyncConnection& conn, const std::string& token_hash, std::int64_t ttl_seconds,
+                                        int uses, const std::string& created_by) {
+  co_await conn.exec(
+      "INSERT INTO pganalytics.enrollment_tokens (token_hash, expires_at, uses_allowed, created_by) "
+      "VALUES (decode($1, 'hex'), now() + make_interval(secs => $2::bigint), $3, $4)",
+      token_hash, ttl_seconds, uses, created_by);
+}
+
+awaitable<bool> consume_enrollment_token(AsyncConnection& conn, const std::string& token_hash) {
+  auto r = co_await conn.exec(
+      "UPDATE pganalytics.enrollment_tokens SET uses = uses + 1 "
+      "WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL AND expires_at > now() AND uses < uses_allowed "
+      "RETURNING id",
+      token_hash);
+  co_return r.rows() == 1;
+}
+
+awaitable<void> create_collector(AsyncConnection& conn, const NewCollector& c) {
+  auto server = co_await conn.exec(
+      "INSERT INTO pganalytics.servers (hostname, display_name) VALUES ($1, $2) RETURNING id", c.hostname, c.name);
+  co_await conn.exec(
+      "INSERT INTO pganalytics.collectors (id, name, hostname, server_id, agent_version, certificate_serial, "
+      "certificate_expires_at) VALUES ($1::uuid, $2, $3, $4, $5, $6, to_timestamp($7::bigint))",
+      c.id, c.name, c.hostname, std::string(server.get(0, 0)), c.agent_version, c.certificate_serial,
+      c.certificate_expires_at);
+}
+
+awaitable<std::optional<std::string>> collector_status(AsyncConnection& conn, const std::string& collector_id) {
+  auto r = co_await conn.exec(
+      "SELECT status FROM pganalytics.collectors WHERE id = $1::uuid AND deleted_at IS NULL", collector_id);
+  if (r.rows() == 0) co_return std::nullopt;
+  co_return std::string(r.get(0, 0));
+}
+
+awaitable<std::optional<CollectorConfig>> collector_config(AsyncConnection& conn, const std::string& collector_id) {
+  auto r = co_await conn.exec(
+      "SELECT config::text, config_version FROM pganalytics.collectors WHERE id = $1::uuid AND deleted_at IS NULL",
+      collector_id);
+  if (r.rows() == 0) co_return std::nullopt;
+  co_return CollectorConfig{std::string(r.get(0, 0)), r.get_int(0, 1)};
+}
+
+awaitable<void> record_collector_certificate(AsyncConnection& conn, const std::string& collector_id,
+                                             const std::string& serial, std::int64_t expires_at) {
+  co_await conn.exec(
+      "UPDATE pganalytics.collectors SET certificate_serial = $2, certificate_expires_at = to_timestamp($3::bigint) "
+      "WHERE id = $1::uuid",
+      collector_id, serial, expires_at);
+}
+
+namespace {
+UserRow user_from(const db::PgResult& r) {
+  return UserRow{r.get_int(0, 0), std::string(r.get(0, 1)), std::string(r.get(0, 2)), std::string(r.get(0, 3)),
+                 r.get(0, 4) == "t"};
+}
+}  // namespace
+
+awaitable<std::int64_t> create_user(AsyncConnection& conn, const std::string& username, const std::string& password_hash,
+                                    const std::string& role) {
+  auto r = co_await conn.exec(
+      "INSERT INTO pganalytics.users (username, password_hash, role) VALUES ($1, $2, $3) RETURNING id", username,
+      password_hash, role);
+  co_return r.get_int(0, 0);
+}
+
+awaitable<std::optional<UserRow>> find_user_by_name(AsyncConnection& conn, const std::string& username) {
+  auto r = co_await conn.exec(
+      "SELECT id, username, password_hash, role, disabled FROM pganalytics.users WHERE username = $1", username);
+  if (r.rows() == 0) co_return std::nullopt;
+  co_return user_from(r);
+}
+
+awaitable<std::optional<UserRow>> find_user_by_id(AsyncConnection& conn, std::int64_t id) {
+  auto r = co_await conn.exec(
+      "SELECT id, username, password_hash, role, disabled FROM pganalytics.users WHERE id = $1", id);
+  if (r.rows() == 0) co_return std::nullopt;
+  co_return user_from(r);
+}
+
+awaitable<void> touch_user_login(AsyncConnection& conn, std::int64_t id) {
+  co_await conn.exec("UPDATE pganalytics.users SET last_login_at = now() WHERE id = $1", id);
+}
+
+awaitable<void> insert_refresh_token(AsyncConnection& conn, const std::string& token_hash, const std::string& family_id,
+                                     const RefreshOwner& owner, std::int64_t family_ttl_seconds) {
+  std::optional<std::string> user_id;
+  if (owner.user_id) user_id = std::to_string(*owner.user_id);
+  co_await conn.exec(
+      "INSERT INTO pganalytics.refresh_tokens (token_hash, family_id, user_id, collector_id, family_expires_at) "
+      "VALUES (decode($1, 'hex'), $2::uuid, $3::bigint, $4::uuid, now() + make_interval(secs => $5::bigint))",
+      token_hash, family_id, user_id, owner.collector_id, family_ttl_seconds);
+}
+
+awaitable<void> insert_rotated_refresh_token(AsyncConnection& conn, const std::string& token_hash,
+                                             std::int64_t previous_id) {
+  co_await conn.exec(
+      "INSERT INTO pganalytics.refresh_tokens (token_hash, family_id, user_id, collector_id, family_expires_at) "
+      "SELECT decode($1, 'hex'), family_id, user_id, collector_id, family_expires_at "
+      "FROM pganalytics.refresh_tokens WHERE id = $2",
+      token_hash, previous_id);
+}
+
+awaitable<std::optional<RefreshRow>> find_refresh_token(AsyncConnection& conn, const std::string& token_hash) {
+  auto r = co_await conn.exec(
+      "SELECT id, family_id, user_id, collector_id, (rotated_at IS NOT NULL OR revoked_at IS NOT NULL), "
+      "family_expires_at <= now() FROM pganalytics.refresh_tokens WHERE token_hash = decode($1, 'hex')",
+      token_hash);
+  if (r.rows() == 0) co_return std::nullopt;
+  RefreshRow row{r.get_int(0, 0), std::string(r.get(0, 1)), {}, r.get(0, 4) == "t", r.get(0, 5) == "t"};
+  if (!r.is_null(0, 2)) row.owner.user_id = r.get_int(0, 2);
+  if (!r.is_null(0, 3)) row.owner.collector_id = std::string(r.get(0, 3));
+  co_return row;
+}
+
+awaitable<bool> mark_refresh_token_rotated(AsyncConnection& conn, std::int64_t id) {
+  auto r = co_await conn.exec(
+      "UPDATE pganalytics.refresh_tokens SET rotated_at = now() "
+      "WHERE id = $1 AND rotated_at IS NULL AND revoked_at IS NULL RETURNING id",
+      id);
+  co_return r.rows() == 1;
+}
+
+awaitable<void> revoke_refresh_family(AsyncConnection& conn, const std::string& family_id) {
+  co_await conn.exec(
+      "UPDATE pganalytics.refresh_tokens SET revoked_at = now() WHERE family_id = $1::uuid AND revoked_at IS NULL",
+      family_id);
+}
+
+awaitable<void> audit(AsyncConnection& conn, const AuditEntry& e) {
+  co_await conn.exec(
+      "INSERT INTO pganalytics.audit_log (actor, action, target, outcome, remote_addr, detail) "
+      "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
+      e.actor, e.action, e.target, std::string(e.success ? "success" : "failure"), e.remote_addr, e.detail_json);
+}
+
+}  // namespace pga::server::repo

@@ -1,0 +1,170 @@
+// Wires the server together and runs it until SIGINT/SIGTERM: the first signal drains in-flight
+// requests for up to 10 s, a second one closes everything at once.
+#include "pganalytics/server/server_app.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "pganalytics/cli/command.hpp"
+#include "pganalytics/common/log.hpp"
+#include "pganalytics/db/migrations.hpp"
+#include "pganalytics/net/http_server.hpp"
+#include "pganalytics/net/tls.hpp"
+#include "pganalytics/security/ca.hpp"
+#include "pganalytics/server/key_material.hpp"
+#include "pganalytics/server/maintenance.hpp"
+#include "pganalytics/server/routes.hpp"
+
+namespace pga::server {
+namespace asio = boost::asio;
+namespace {
+
+std::string read_file(const std::string& path, const char* key) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw config::ConfigError(path, 0, key, "cannot read this file");
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+void write_public_file(const std::filesystem::path& path, const std::string& text) {
+  auto temporary = path;
+  temporary += ".tmp";
+  std::ofstream(temporary, std::ios::binary | std::ios::trunc) << text;
+  std::filesystem::permissions(temporary, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                                              std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+  std::filesystem::rename(temporary, path);
+}
+
+struct ListenAddress {
+  std::string host;
+  std::uint16_t port;
+};
+
+ListenAddress split_listen(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  auto host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return {host.empty() ? "0.0.0.0" : host, static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)))};
+}
+
+// The listener's certificate: the configured files, or one issued by our CA for `hostnames`.
+asio::ssl::context make_tls(const ServerConfig& config, const security::CertificateAuthority& ca) {
+  if (!config.tls_cert.empty() || !config.tls_key.empty()) {
+    if (config.tls_cert.empty() || config.tls_key.empty())
+      throw config::ConfigError(config.file, 0, config.tls_cert.empty() ? "server.tls_cert" : "server.tls_key",
+                                "tls_cert and tls_key go together");
+    return net::make_server_tls_context(read_file(config.tls_cert, "server.tls_cert"),
+                                        read_file(config.tls_key, "server.tls_key"), ca.certificate_pem());
+  }
+  auto key = security::generate_ec_p256_private_key_pem();
+  auto certificate = ca.issue_server_certificate(config.hostnames, key, std::chrono::hours(24 * 90));
+  return net::make_server_tls_context(certificate, key, ca.certificate_pem());
+}
+
+template <typename T>
+T run_now(asio::io_context& io, asio::awaitable<T> task) {
+  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
+  io.restart();
+  io.run();
+  return future.get();
+}
+
+asio::awaitable<KeyMaterial> prepare_key_material(std::string url, std::string master_key) {
+  auto executor = co_await asio::this_coro::executor;
+  auto conn = co_await db::AsyncConnection::connect(executor, url, std::chrono::seconds(10));
+  co_return co_await load_or_create_key_material(*conn, master_key);
+}
+
+asio::awaitable<void> wait_for_signals(asio::signal_set& signals, ServerInstance& server, asio::io_context& io) {
+  co_await signals.async_wait(asio::use_awaitable);
+  log::info("shutting down: finishing requests in flight (a second signal stops at once)");
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        co_await signals.async_wait(asio::use_awaitable);
+        log::warn("second signal: closing every connection now");
+        co_await server.stop(std::chrono::milliseconds(0));
+      },
+      asio::detached);
+  co_await server.stop(std::chrono::seconds(10));
+  io.stop();
+}
+
+}  // namespace
+
+struct ServerInstance::Impl {
+  std::unique_ptr<ServerContext> context;
+  asio::ssl::context tls{asio::ssl::context::tls_server};
+  std::unique_ptr<net::HttpServer> http;
+};
+
+ServerInstance::ServerInstance(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ServerInstance::~ServerInstance() { impl_->context->cpu_pool.join(); }
+std::uint16_t ServerInstance::port() const { return impl_->http->port(); }
+ServerContext& ServerInstance::context() { return *impl_->context; }
+asio::awaitable<void> ServerInstance::stop(std::chrono::milliseconds grace) { co_await impl_->http->stop(grace); }
+
+std::unique_ptr<ServerInstance> ServerInstance::start(asio::io_context& io, const ServerConfig& config) {
+  if (config.database_url.empty())
+    throw config::ConfigError(config.file, 0, "database.url",
+                              "is empty: a managed PostgreSQL needs `pganalytics demo`; set the URL of the storage database");
+  auto master_key = load_master_key(config.data_dir);
+  {
+    auto conn = db::PgConnection::connect(config.database_url);
+    int applied = db::MigrationRunner(conn).apply([](const std::string& line) { log::info("{}", line); });
+    if (applied) log::info("schema migrated ({} migration(s))", applied);
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->context = std::make_unique<ServerContext>();
+  auto& context = *impl->context;
+  context.config = config;
+  context.key_material = run_now(io, prepare_key_material(config.database_url, master_key));
+  write_public_file(std::filesystem::path(config.data_dir) / "ca.crt", context.key_material.ca->certificate_pem());
+
+  const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  context.pool = db::PgPool::create(io.get_executor(), config.database_url, 4 * threads);
+  impl->tls = make_tls(config, *context.key_material.ca);
+  auto listen = split_listen(config.listen);
+  net::ServerOptions options;
+  options.address = listen.host;
+  options.port = listen.port;
+  options.observer = [metrics = &context.metrics](std::string_view route, std::string_view method, int status,
+                                                  double seconds) {
+    const std::string route_label = route.empty() ? "unmatched" : std::string(route);
+    metrics->requests.inc({route_label, std::string(method), std::to_string(status)});
+    metrics->latency.observe({route_label}, seconds);
+  };
+  context.metrics.registry.gauge("pganalytics_server_database_pool_connections",
+                                 "Connections the storage database pool may open.",
+                                 [pool = context.pool] { return static_cast<double>(pool->size()); });
+  impl->http = std::make_unique<net::HttpServer>(io, impl->tls, make_routes(context), options);
+  impl->http->start();
+  asio::co_spawn(io, maintenance_loop(context), asio::detached);
+  log::info("listening on https://{}:{} (CA certificate: {}/ca.crt, fingerprint {})", listen.host, impl->http->port(),
+            config.data_dir, security::certificate_fingerprint_sha256(context.key_material.ca->certificate_pem()));
+  return std::unique_ptr<ServerInstance>(new ServerInstance(std::move(impl)));
+}
+
+int run_server(const ServerConfig& config) {
+  asio::io_context io;
+  auto server = ServerInstance::start(io, config);
+  asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::co_spawn(io, wait_for_signals(signals, *server, io), asio::detached);
+  io.restart();
+  const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
+  std::vector<std::thread> workers;
+  for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
+  io.run();
+  for (auto& worker : workers) worker.join();
+  log::info("stopped");
+  return cli::kExitOk;
+}
+
+}  // namespace pga::server

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Starting and stopping a real `pganalytics server` for the shell tests: its own database, data
+# directory and free port on 127.0.0.1, stopped by PID when the test exits.
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+SERVER_PID=""
+stop_server() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$SERVER_PID" 2>/dev/null || true
+  fi
+  SERVER_PID=""
+}
+trap 'stop_server; rm -rf "$WORK"' EXIT
+
+free_port() {
+  local port
+  while :; do
+    port=$((20000 + RANDOM % 40000))
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
+  done
+}
+
+# start_server DATABASE: writes $WORK/server.toml and starts the server; sets SERVER_URL, CA.
+start_server() {
+  local url port
+  url=$(fresh_database "$1")
+  port=$(free_port)
+  mkdir -p "$WORK/server"
+  cat >"$WORK/server.toml" <<TOML
+[server]
+listen = "127.0.0.1:$port"
+data_dir = "$WORK/server"
+hostnames = ["localhost", "127.0.0.1"]
+[database]
+url = "$url"
+TOML
+  "$PGA_BIN" server --config "$WORK/server.toml" >"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  SERVER_URL="https://127.0.0.1:$port"
+  SERVER_PORT=$port
+  DATABASE_URL=$url
+  CA="$WORK/server/ca.crt"
+  for _ in $(seq 1 100); do
+    if [ -f "$CA" ] && curl -sf --cacert "$CA" "$SERVER_URL/api/v1/health" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  cat "$WORK/server.log" >&2
+  fail "the server did not start"
+  finish
+}
