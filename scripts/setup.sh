@@ -9,7 +9,7 @@ mode=${1:-}
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libpq-dev zlib1g-dev libcli11-dev libfmt-dev doctest-dev libtomlplusplus-dev
-  libargon2-dev postgresql-15 openssl curl jq procps prometheus)
+  libargon2-dev postgresql-15 openssl curl jq procps prometheus rpm)
 
 install_packages() {
   if [ "$(id -u)" != 0 ]; then
@@ -36,16 +36,8 @@ run_tests() {
 }
 
 run_demo() {
-  build/pganalytics --help
-  # Until `pganalytics demo` lands: migrate a throwaway PostgreSQL and show the result.
-  demo_state=$(mktemp -d)
-  trap 'bash tests/integration/pg_harness.sh stop "$demo_state"; rm -rf "$demo_state"' EXIT
-  bash tests/integration/pg_harness.sh start "$demo_state"
-  # shellcheck disable=SC1091
-  . "$demo_state/env"
-  local url="postgresql://postgres@127.0.0.1:$PGA_TEST_PG_PORT/postgres"
-  build/pganalytics migrate --database-url "$url"
-  build/pganalytics migrate --database-url "$url" --status
+  # Everything on this machine until Ctrl-C: a managed PostgreSQL, the server, an agent.
+  exec build/pganalytics demo --dir "${PGA_DEMO_DIR:-$PWD/pganalytics-demo}"
 }
 
 install_packages

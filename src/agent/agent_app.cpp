@@ -27,6 +27,7 @@
 #include "pganalytics/net/gzip.hpp"
 #include "pganalytics/net/http_client.hpp"
 #include "pganalytics/net/tls.hpp"
+#include "pganalytics/security/ca.hpp"
 #include "pganalytics/version.hpp"
 
 namespace pga::agent {
@@ -36,6 +37,15 @@ using namespace std::chrono_literals;
 namespace {
 
 constexpr auto kConfigPollInterval = 5min;
+
+std::shared_ptr<asio::ssl::context> load_tls(const StateFiles& files) {
+  return std::make_shared<asio::ssl::context>(net::make_client_tls_context(
+      read_text_file(files.ca()), read_text_file(files.certificate()), read_text_file(files.key())));
+}
+
+std::int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
 
 std::string local_hostname() {
   char buffer[256] = {};
@@ -59,10 +69,8 @@ class AgentRuntime::Impl {
         files_(std::move(files)),
         credentials_(std::move(credentials)),
         server_(parse_server_url(credentials_.server_url)),
-        tls_(net::make_client_tls_context(read_text_file(files_.ca()), read_text_file(files_.certificate()),
-                                          read_text_file(files_.key()))),
-        client_(io.get_executor(), tls_, server_.host, server_.port),
-        config_client_(io.get_executor(), tls_, server_.host, server_.port),
+        tls_(load_tls(files_)),
+        client_(std::make_unique<net::HttpsClient>(io.get_executor(), *tls_, server_.host, server_.port)),
         spool_(Spool::open(files_.dir / "spool", SpoolOptions{config_.spool_max_bytes})),
         wake_sender_(io),
         header_{credentials_.collector_id, kVersion, local_hostname()} {
@@ -126,7 +134,7 @@ class AgentRuntime::Impl {
     net::Fields headers;
     headers.emplace_back("Authorization", "Bearer " + credentials_.access_token);
     headers.emplace_back("Content-Type", "application/json");
-    co_return co_await client_.request("POST", "/api/v1/metrics/push", batch.payload, headers, true, 30s);
+    co_return co_await client_->request("POST", "/api/v1/metrics/push", batch.payload, headers, true, 30s);
   }
 
   // Trades the refresh token for new tokens; false when the server refuses (re-enrolment needed).
@@ -134,7 +142,7 @@ class AgentRuntime::Impl {
     net::Fields headers;
     headers.emplace_back("Content-Type", "application/json");
     const auto body = boost::json::serialize(boost::json::object{{"refresh_token", credentials_.refresh_token}});
-    auto response = co_await client_.request("POST", "/api/v1/auth/refresh", body, headers, false, 30s);
+    auto response = co_await client_->request("POST", "/api/v1/auth/refresh", body, headers, false, 30s);
     if (response.status != 200) {
       log::error("the server refused to refresh this agent's tokens (HTTP {}): run `pganalytics register --force`",
                  response.status);
@@ -155,9 +163,48 @@ class AgentRuntime::Impl {
       if (version->as_int64() > remote_.version) wake_config_ = true;
   }
 
+  // Renews the client certificate at 2/3 of its lifetime with a new key made here; checked at
+  // most hourly, retried in 10 minutes after a failure.
+  asio::awaitable<void> renew_certificate_if_due() {
+    const auto now = std::chrono::system_clock::now();
+    if (now < next_renewal_check_) co_return;
+    next_renewal_check_ = now + 1h;
+    const auto current = read_text_file(files_.certificate());
+    if (!certificate_renewal_due(security::certificate_not_before(current), security::certificate_not_after(current),
+                                 unix_now()))
+      co_return;
+    const auto key = security::generate_ec_p256_private_key_pem();
+    net::Fields headers;
+    headers.emplace_back("Authorization", "Bearer " + credentials_.access_token);
+    headers.emplace_back("Content-Type", "application/json");
+    const auto body = boost::json::serialize(boost::json::object{{"csr", security::make_csr(key, header_.hostname)}});
+    const auto target = "/api/v1/collectors/" + credentials_.collector_id + "/certificate";
+    std::optional<net::ClientResponse> response;
+    try {
+      response = co_await client_->request("POST", target, body, headers, false, 30s);
+    } catch (const std::exception& e) {
+      log::warn("certificate renewal failed: {}", e.what());
+    }
+    if (!response || response->status != 200) {
+      next_renewal_check_ = now + 10min;
+      if (response) log::warn("certificate renewal refused (HTTP {})", response->status);
+      co_return;
+    }
+    const auto certificate = std::string(boost::json::parse(response->body).as_object().at("certificate").as_string());
+    write_file_atomically(files_.key(), key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    write_file_atomically(files_.certificate(), certificate,
+                          std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
+                              std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+    tls_ = load_tls(files_);
+    client_ = std::make_unique<net::HttpsClient>(io_.get_executor(), *tls_, server_.host, server_.port);
+    ++tls_generation_;
+    log::info("renewed the client certificate (valid until {})", security::certificate_not_after(certificate));
+  }
+
   asio::awaitable<void> send_loop() {
     Backoff backoff;
     for (;;) {
+      co_await renew_certificate_if_due();
       auto batch = spool_.oldest();
       if (!batch) {
         wake_sender_.expires_after(10s);
@@ -203,13 +250,21 @@ class AgentRuntime::Impl {
 
   asio::awaitable<void> config_loop() {
     std::string etag;
+    auto tls = tls_;
+    int generation = tls_generation_;
+    auto config_client = std::make_unique<net::HttpsClient>(io_.get_executor(), *tls, server_.host, server_.port);
     for (;;) {
+      if (generation != tls_generation_) {
+        tls = tls_;
+        generation = tls_generation_;
+        config_client = std::make_unique<net::HttpsClient>(io_.get_executor(), *tls, server_.host, server_.port);
+      }
       try {
         net::Fields headers;
         headers.emplace_back("Authorization", "Bearer " + credentials_.access_token);
         if (!etag.empty()) headers.emplace_back("If-None-Match", etag);
         const auto target = "/api/v1/config/" + credentials_.collector_id;
-        auto response = co_await config_client_.request("GET", target, "", headers, false, 30s);
+        auto response = co_await config_client->request("GET", target, "", headers, false, 30s);
         if (response.status == 200) {
           remote_ = parse_remote_config(response.body);
           etag = std::string(response.header("ETag").value_or(""));
@@ -228,10 +283,12 @@ class AgentRuntime::Impl {
   StateFiles files_;
   Credentials credentials_;
   ServerAddress server_;
-  asio::ssl::context tls_;
-  // One client per loop: an HttpsClient carries one request at a time.
-  net::HttpsClient client_;
-  net::HttpsClient config_client_;
+  // The sender's client; the config poller has its own (an HttpsClient carries one request at a
+  // time). Both are rebuilt with the new certificate after a renewal.
+  std::shared_ptr<asio::ssl::context> tls_;
+  std::unique_ptr<net::HttpsClient> client_;
+  int tls_generation_ = 0;
+  std::chrono::system_clock::time_point next_renewal_check_{};
   Spool spool_;
   asio::steady_timer wake_sender_;
   BatchHeader header_;

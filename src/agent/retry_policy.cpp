@@ -35,4 +35,8 @@ std::chrono::milliseconds Backoff::next(std::optional<std::chrono::seconds> retr
   return wait;
 }
 
+bool certificate_renewal_due(std::int64_t not_before, std::int64_t not_after, std::int64_t now) {
+  return now >= not_before + (not_after - not_before) * 2 / 3;
+}
+
 }  // namespace pga::agent

@@ -3,13 +3,13 @@
 #include "pganalytics/agent/spool.hpp"
 
 #include <fcntl.h>
-
-#include <boost/json.hpp>
 #include <fmt/format.h>
 
+#include <boost/json.hpp>
 #include <stdexcept>
 
 #include "pganalytics/agent/credentials.hpp"
+#include "pganalytics/common/log.hpp"
 
 namespace pga::agent {
 namespace fs = std::filesystem;
@@ -22,20 +22,29 @@ std::string rejected_document(const SpooledBatch& batch, int status, const std::
   boost::system::error_code ec;
   auto parsed = boost::json::parse(answer, ec);
   const auto answer_json = boost::json::serialize(ec ? boost::json::value(answer) : parsed);
-  return fmt::format(R"({{"seq":{},"status":{},"answer":{},"batch":{}}})", batch.seq, status, answer_json,
-                     batch.payload) + "\n";
+  return fmt::format("{{\"seq\":{},\"status\":{},\"answer\":{},\"batch\":{}}}\n", batch.seq, status, answer_json,
+                     batch.payload);
 }
 
-// A trailing slash would make parent_path() the spool itself instead of state_dir.
-fs::path without_trailing_slash(const fs::path& dir) {
+// Creates the directory; without a trailing slash, since parent_path() must be state_dir.
+fs::path prepare_directory(const fs::path& dir) {
   auto normal = dir.lexically_normal();
-  return normal.has_filename() ? normal : normal.parent_path();
+  if (!normal.has_filename()) normal = normal.parent_path();
+  fs::create_directories(normal);
+  return normal;
+}
+
+File lock_directory(const fs::path& dir) {
+  File lock(dir / "lock", O_RDWR | O_CREAT);
+  if (!lock.try_lock()) throw std::runtime_error(fmt::format("spool: {} is in use by another process", dir.string()));
+  return lock;
 }
 
 }  // namespace
 
 Spool::Spool(fs::path dir, SpoolOptions options)
-    : dir_(without_trailing_slash(dir)),
+    : dir_(prepare_directory(dir)),
+      lock_(lock_directory(dir_)),
       max_bytes_(options.max_bytes),
       segment_limit_(std::min(options.segment_bytes, options.max_bytes / 16)) {}
 
@@ -46,7 +55,8 @@ fs::path Spool::segment_path(const Segment& segment) const {
 spool_disk::State Spool::current_state() const { return {head_, 0, {}, unreported_}; }
 
 void Spool::save_state(const spool_disk::State& state) const {
-  write_file_atomically(dir_ / "state", spool_disk::format_state(state), fs::perms::owner_read | fs::perms::owner_write);
+  write_file_atomically(dir_ / "state", spool_disk::format_state(state),
+                        fs::perms::owner_read | fs::perms::owner_write);
   spool_disk::sync_directory(dir_);
 }
 
@@ -59,8 +69,12 @@ void Spool::note_lost(const std::vector<SeqRange>& lost) {
   }
 }
 
+// Never throws: the state file already puts the segment below head, and a file that stays
+// behind is deleted by the next open(), so a failure here must not undo a durable change.
 void Spool::delete_front_segment() {
-  fs::remove(segment_path(segments_.front()));
+  std::error_code ec;
+  if (fs::remove(segment_path(segments_.front()), ec); ec)
+    log::warn("spool: cannot delete {}: {}", segment_path(segments_.front()).string(), ec.message());
   segments_.erase(segments_.begin());
   cursor_ = 0;
   front_forgotten_ = 0;

@@ -1,9 +1,11 @@
 // The spool's file I/O: descriptors, durable writes, reading one record, and the segment scan
 // that tells sound records from torn or damaged bytes, in bounded memory.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -38,7 +40,7 @@ std::optional<RecordHeader> sound_record_at(const File& file, std::uint64_t offs
 std::uint64_t next_magic(const File& file, std::uint64_t from, std::uint64_t end) {
   while (from + kMagicBytes <= end) {
     const auto window = file.read_at(from, std::min<std::uint64_t>(kWindowBytes, end - from));
-    if (auto at = find_magic(window, 0); at != std::string::npos) return from + at;
+    if (auto at = find_magic(window); at != std::string::npos) return from + at;
     if (window.size() < kMagicBytes) break;
     // Keep the window's last bytes: a magic may straddle two windows.
     from += window.size() - (kMagicBytes - 1);
@@ -126,6 +128,12 @@ void File::truncate(std::uint64_t bytes) const {
 
 void File::sync() const {
   if (::fsync(fd_) != 0) fail("fsync");
+}
+
+bool File::try_lock() const {
+  if (::flock(fd_, LOCK_EX | LOCK_NB) == 0) return true;
+  if (errno != EWOULDBLOCK) fail("lock");
+  return false;
 }
 
 void sync_directory(const fs::path& dir) { File(dir, O_RDONLY | O_DIRECTORY).sync(); }

@@ -1,10 +1,10 @@
 // The spool's byte formats, free of I/O: CRC32C, record headers, segment names, the state file
 // and seq range merging. Everything here is a pure function, unit-tested on strings.
+#include <fmt/format.h>
+
 #include <algorithm>
 #include <array>
 #include <charconv>
-
-#include <fmt/format.h>
 
 #include "pganalytics/agent/spool.hpp"
 
@@ -131,12 +131,13 @@ std::string encode_header(std::uint64_t seq, std::string_view payload) {
 
 std::optional<RecordHeader> decode_header(std::string_view bytes) {
   if (bytes.size() < kHeaderBytes || bytes.substr(0, kMagicBytes) != kMagic) return std::nullopt;
-  RecordHeader header{get_le<std::uint32_t>(bytes, 4), get_le<std::uint64_t>(bytes, 8), get_le<std::uint32_t>(bytes, 16)};
+  RecordHeader header{get_le<std::uint32_t>(bytes, 4), get_le<std::uint64_t>(bytes, 8),
+                      get_le<std::uint32_t>(bytes, 16)};
   if (header.length > kMaxPayloadBytes || header.seq == 0) return std::nullopt;
   return header;
 }
 
-std::size_t find_magic(std::string_view bytes, std::size_t from) { return bytes.find(kMagic, from); }
+std::size_t find_magic(std::string_view bytes) { return bytes.find(kMagic); }
 
 std::string segment_file_name(std::uint64_t first_seq) { return fmt::format("{:020}.seg", first_seq); }
 

@@ -1,7 +1,6 @@
 // Opening the spool after any crash, and repairing a segment found damaged later: every record
 // is CRC-checked, a torn tail is cut off, damaged records are skipped and reported as dropped.
 #include <fcntl.h>
-
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -49,10 +48,9 @@ Spool Spool::open(const fs::path& dir, SpoolOptions options) {
   return spool;
 }
 
-// A segment named N was created by the append of N, so every seq below N was taken; the next
-// seq is above the head, every sound record and the newest segment's name minus one.
+// A segment named N was created by the append of N, so every seq below N was taken: the next seq
+// is the largest of the head, one past every sound record, and the newest segment's name.
 void Spool::recover() {
-  fs::create_directories(dir_);
   const auto state = load_state(dir_ / "state");
   head_ = state.head;
   unreported_ = state.unreported;

@@ -14,6 +14,7 @@
 #include "pganalytics/agent/enrolment.hpp"
 #include "pganalytics/cli/command.hpp"
 #include "pganalytics/common/log.hpp"
+#include "pganalytics/common/run_async.hpp"
 #include "pganalytics/db/managed_postgres.hpp"
 #include "pganalytics/db/pg_connection.hpp"
 #include "pganalytics/security/password.hpp"
@@ -38,14 +39,6 @@ void ensure_database(const std::string& admin_url, const std::string& name) {
   auto exists = conn.exec("SELECT count(*) FROM pg_database WHERE datname = $1", {name});
   if (exists.get(0, 0) == "0") conn.exec_script("CREATE DATABASE " + name);
   conn.exec_script("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
-}
-
-template <typename T>
-T run_on(asio::io_context& io, asio::awaitable<T> task) {
-  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-  io.restart();
-  io.run();
-  return future.get();
 }
 
 asio::awaitable<std::string> prepare_admin_and_token(server::ServerContext& ctx, std::string password_hash) {

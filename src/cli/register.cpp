@@ -7,7 +7,7 @@
 
 #include "pganalytics/agent/enrolment.hpp"
 #include "pganalytics/cli/command.hpp"
-#include "pganalytics/cli/run_async.hpp"
+#include "pganalytics/common/run_async.hpp"
 #include "pganalytics/common/agent_config.hpp"
 
 namespace pga::cli {
@@ -55,7 +55,7 @@ int run_register(const RegisterOptions& options) {
   if (!options.force && agent::load_credentials(request.files))
     throw std::runtime_error("this host is already enrolled (" + request.files.credentials().string() +
                              "); use --force to enrol again");
-  auto credentials = run_async<agent::Credentials>(
+  auto credentials = pga::run_async<agent::Credentials>(
       [&](boost::asio::any_io_executor ex) { return agent::enrol(ex, request); });
   fmt::print("enrolled as collector {} with {}; credentials in {}\n", credentials.collector_id, options.server_url,
              request.files.dir.string());

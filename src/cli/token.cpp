@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "pganalytics/cli/command.hpp"
-#include "pganalytics/cli/run_async.hpp"
+#include "pganalytics/common/run_async.hpp"
 #include "pganalytics/common/server_config.hpp"
 #include "pganalytics/security/random.hpp"
 #include "pganalytics/server/key_material.hpp"
@@ -51,7 +51,7 @@ Subcommand add_token(CLI::App& root) {
             auto config = load_server_config(options->config_path);
             if (config.database_url.empty())
               throw config::ConfigError(config.file, 0, "database.url", "is empty: the token is stored in the database");
-            auto result = run_async<std::string>([&](boost::asio::any_io_executor ex) {
+            auto result = pga::run_async<std::string>([&](boost::asio::any_io_executor ex) {
               return create_token(ex, config, ttl->count() / 1000, options->uses);
             });
             auto newline = result.find('\n');

@@ -5,7 +5,7 @@
 #include <iostream>
 
 #include "pganalytics/cli/command.hpp"
-#include "pganalytics/cli/run_async.hpp"
+#include "pganalytics/common/run_async.hpp"
 #include "pganalytics/common/server_config.hpp"
 #include "pganalytics/security/password.hpp"
 #include "pganalytics/server/repository.hpp"
@@ -57,7 +57,7 @@ Subcommand add_user_command(CLI::App& root) {
               throw config::ConfigError(config.file, 0, "database.url", "is empty: users are stored in the database");
             auto hash = security::argon2id_hash_encoded(read_password());
             try {
-              run_async<std::int64_t>([&](boost::asio::any_io_executor ex) {
+              pga::run_async<std::int64_t>([&](boost::asio::any_io_executor ex) {
                 return add_user(ex, config.database_url, options->name, hash, options->role);
               });
             } catch (const db::DbError& e) {

@@ -75,9 +75,14 @@ Registry::Histogram& Registry::histogram(std::string name, std::string help, std
 }
 
 void Registry::gauge(std::string name, std::string help, std::function<double()> read) {
+  collected(std::move(name), std::move(help), "gauge", {}, [read = std::move(read)] { return Series{{{}, read()}}; });
+}
+
+void Registry::collected(std::string name, std::string help, std::string type, std::vector<std::string> label_names,
+                         std::function<Series()> read) {
   std::lock_guard lock(mutex_);
-  families_.push_back(std::make_unique<Family>(
-      Family{std::move(name), std::move(help), "gauge", {}, nullptr, nullptr, std::move(read)}));
+  families_.push_back(std::make_unique<Family>(Family{std::move(name), std::move(help), std::move(type),
+                                                      std::move(label_names), nullptr, nullptr, std::move(read)}));
 }
 
 std::string Registry::render() const {
@@ -85,8 +90,9 @@ std::string Registry::render() const {
   std::string out;
   for (const auto& f : families_) {
     out += fmt::format("# HELP {} {}\n# TYPE {} {}\n", f->name, f->help, f->name, f->type);
-    if (f->gauge) {
-      out += fmt::format("{} {}\n", f->name, number(f->gauge()));
+    if (f->read) {
+      for (const auto& [labels, value] : f->read())
+        out += fmt::format("{}{} {}\n", f->name, label_text(f->label_names, labels), number(value));
     } else if (f->counter) {
       std::lock_guard series_lock(f->counter->mutex_);
       for (const auto& [labels, value] : f->counter->values_)

@@ -90,11 +90,22 @@ std::optional<std::string> certificate_collector_id(std::string_view certificate
   return cert ? certificate_collector_id(cert.get()) : std::nullopt;
 }
 
+namespace {
+std::int64_t unix_time(const ASN1_TIME* time, const char* what) {
+  std::tm moment{};
+  if (ASN1_TIME_to_tm(time, &moment) != 1) ossl::fail(what);
+  return static_cast<std::int64_t>(timegm(&moment));
+}
+}  // namespace
+
 std::int64_t certificate_not_after(std::string_view certificate_pem) {
   const ossl::Cert cert = require_certificate(certificate_pem);
-  std::tm moment{};
-  if (ASN1_TIME_to_tm(X509_get0_notAfter(cert.get()), &moment) != 1) ossl::fail("reading notAfter");
-  return static_cast<std::int64_t>(timegm(&moment));
+  return unix_time(X509_get0_notAfter(cert.get()), "reading notAfter");
+}
+
+std::int64_t certificate_not_before(std::string_view certificate_pem) {
+  const ossl::Cert cert = require_certificate(certificate_pem);
+  return unix_time(X509_get0_notBefore(cert.get()), "reading notBefore");
 }
 
 std::string certificate_serial_hex(std::string_view certificate_pem) {

@@ -17,7 +17,7 @@ using metrics::ColumnType;
 using metrics::Family;
 
 constexpr std::size_t kMaxNameInMessage = 64;
-constexpr std::size_t kMaxInstanceName = 200;
+constexpr std::size_t kMaxName = 200;  // collector id, family and instance names
 constexpr std::size_t kMaxAgentField = 255;
 constexpr std::size_t kNotInSample = static_cast<std::size_t>(-1);
 // The family whose rows list an instance's databases for the inventory.
@@ -120,8 +120,8 @@ struct Head {
 
 std::string instance_of(const json::object& sample, const Family& family, const std::string& path) {
   const auto* value = member(sample, "instance");
-  if (value && (!value->is_string() || value->get_string().size() > kMaxInstanceName))
-    refuse("bad_field", path + "\"instance\" must be a string of at most " + std::to_string(kMaxInstanceName) + " bytes");
+  if (value && (!value->is_string() || value->get_string().size() > kMaxName))
+    refuse("bad_field", path + "\"instance\" must be a string of at most " + std::to_string(kMaxName) + " bytes");
   std::string instance = value ? std::string(value->get_string()) : std::string();
   if (family.scope == metrics::Scope::Instance && instance.empty())
     refuse("bad_instance", "family " + quoted(family.name) + " needs an \"instance\" (" + path + ")");
@@ -158,7 +158,7 @@ Head head_of(const json::value& value, std::size_t index, const Limits& limits) 
   const auto path = sample_path(index) + ": ";
   if (!value.is_object()) refuse("bad_field", path + "a sample must be an object");
   const auto& sample = value.get_object();
-  const auto name = string_field(sample, "family", path, kMaxNameInMessage * 4);
+  const auto name = string_field(sample, "family", path, kMaxName);
   const auto* family = metrics::find_family(name);
   if (!family) refuse("unknown_family", "unknown family " + quoted(name) + " (" + sample_path(index) + ")");
   Head head{family, instance_of(sample, *family, path), timestamp_field(sample, "at", path), {}, nullptr};
@@ -254,6 +254,7 @@ void append_row(std::string& out, const json::array& row, const std::vector<std:
   out += '\n';
 }
 
+// datname is this family's key column: every sample names it and no row holds it null.
 std::vector<std::string> datnames_of(const Head& head) {
   std::size_t position = 0;
   while (head.family->columns[head.columns[position]].name != "datname") ++position;
@@ -330,7 +331,7 @@ Batch parse_batch(std::string_view body, std::string_view authenticated_collecto
   const auto root = parse_root(body, &memory);
   const auto& object = root.get_object();
   Batch batch{};
-  batch.collector_id = string_field(object, "collector_id", "", kMaxNameInMessage);
+  batch.collector_id = string_field(object, "collector_id", "", kMaxName);
   if (batch.collector_id != authenticated_collector)
     throw net::ApiError(403, "identity_mismatch", "the batch names another collector than the credentials");
   batch.seq = seq_of(object);

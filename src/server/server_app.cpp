@@ -15,10 +15,12 @@
 
 #include "pganalytics/cli/command.hpp"
 #include "pganalytics/common/log.hpp"
+#include "pganalytics/common/run_async.hpp"
 #include "pganalytics/db/migrations.hpp"
 #include "pganalytics/net/http_server.hpp"
 #include "pganalytics/net/tls.hpp"
 #include "pganalytics/security/ca.hpp"
+#include "pganalytics/server/ingest.hpp"
 #include "pganalytics/server/key_material.hpp"
 #include "pganalytics/server/maintenance.hpp"
 #include "pganalytics/server/routes.hpp"
@@ -68,14 +70,6 @@ asio::ssl::context make_tls(const ServerConfig& config, const security::Certific
   return net::make_server_tls_context(certificate, key, ca.certificate_pem());
 }
 
-template <typename T>
-T run_now(asio::io_context& io, asio::awaitable<T> task) {
-  auto future = asio::co_spawn(io, std::move(task), asio::use_future);
-  io.restart();
-  io.run();
-  return future.get();
-}
-
 asio::awaitable<KeyMaterial> prepare_key_material(std::string url, std::string master_key) {
   auto executor = co_await asio::this_coro::executor;
   auto conn = co_await db::AsyncConnection::connect(executor, url, std::chrono::seconds(10));
@@ -95,6 +89,26 @@ asio::awaitable<void> wait_for_signals(asio::signal_set& signals, ServerInstance
       asio::detached);
   co_await server.stop(std::chrono::seconds(10));
   io.stop();
+}
+
+void register_ingest_metrics(prometheus::Registry& registry) {
+  registry.collected("pganalytics_server_batches_total", "Pushed batches by result.", "counter", {"result"}, [] {
+    const auto& c = ingest::counters();
+    return prometheus::Registry::Series{{{"stored"}, static_cast<double>(c.batches_stored.load())},
+                                        {{"duplicate"}, static_cast<double>(c.batches_duplicate.load())},
+                                        {{"rejected"}, static_cast<double>(c.batches_rejected.load())},
+                                        {{"overloaded"}, static_cast<double>(c.batches_overloaded.load())}};
+  });
+  registry.collected("pganalytics_server_ingested_rows_total", "Metric rows stored, by family.", "counter", {"family"},
+                     [] {
+                       prometheus::Registry::Series series;
+                       for (const auto& family : metrics::families())
+                         series.push_back({{std::string(family.name)},
+                                           static_cast<double>(ingest::counters().rows_of(family.name))});
+                       return series;
+                     });
+  registry.gauge("pganalytics_server_batches_in_flight", "Batches being stored right now.",
+                 [] { return static_cast<double>(ingest::counters().in_flight.load()); });
 }
 
 }  // namespace
@@ -125,7 +139,7 @@ std::unique_ptr<ServerInstance> ServerInstance::start(asio::io_context& io, cons
   impl->context = std::make_unique<ServerContext>();
   auto& context = *impl->context;
   context.config = config;
-  context.key_material = run_now(io, prepare_key_material(config.database_url, master_key));
+  context.key_material = run_on(io, prepare_key_material(config.database_url, master_key));
   write_public_file(std::filesystem::path(config.data_dir) / "ca.crt", context.key_material.ca->certificate_pem());
 
   const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
@@ -144,6 +158,7 @@ std::unique_ptr<ServerInstance> ServerInstance::start(asio::io_context& io, cons
   context.metrics.registry.gauge("pganalytics_server_database_pool_connections",
                                  "Connections the storage database pool may open.",
                                  [pool = context.pool] { return static_cast<double>(pool->size()); });
+  register_ingest_metrics(context.metrics.registry);
   impl->http = std::make_unique<net::HttpServer>(io, impl->tls, make_routes(context), options);
   impl->http->start();
   asio::co_spawn(io, maintenance_loop(context), asio::detached);

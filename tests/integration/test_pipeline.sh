@@ -83,6 +83,9 @@ expect_eq "an unknown family is a 400" unknown_family "$(get "/api/v1/servers/$s
 curl -s --cacert "$CA" "$SERVER_URL/metrics" >"$WORK/metrics.txt"
 if promtool check metrics <"$WORK/metrics.txt" >"$WORK/promtool.out" 2>&1; then pass "/metrics is promtool-clean"; else fail "promtool: $(cat "$WORK/promtool.out")"; fi
 expect_contains "/metrics counts pushes" 'route="/api/v1/metrics/push"' "$(cat "$WORK/metrics.txt")"
+stored_metric=$(awk '/^pganalytics_server_batches_total\{result="stored"\}/ {print $2}' "$WORK/metrics.txt")
+if [ "${stored_metric:-0}" -gt 0 ]; then pass "/metrics counts stored batches ($stored_metric)"; else fail "no stored batches in /metrics"; fi
+expect_contains "/metrics counts rows by family" 'pganalytics_server_ingested_rows_total{family="sysstat"}' "$(cat "$WORK/metrics.txt")"
 
 # Sample times have no hole longer than the agent's own downtime plus a few intervals.
 gap=$(sql "$DATABASE_URL" "SELECT coalesce(max(extract(epoch FROM time - prev)), 0)::int FROM (

@@ -36,3 +36,11 @@ TEST_CASE("backoff grows to its cap with full jitter and honours Retry-After") {
   CHECK(backoff.next() <= 1000ms);
   CHECK(backoff.next(30s) >= 30'000ms);
 }
+
+TEST_CASE("the client certificate is renewed at two thirds of its lifetime") {
+  const std::int64_t issued = 1'000'000, expires = issued + 30 * 86'400;
+  CHECK_FALSE(certificate_renewal_due(issued, expires, issued));
+  CHECK_FALSE(certificate_renewal_due(issued, expires, issued + 20 * 86'400 - 1));
+  CHECK(certificate_renewal_due(issued, expires, issued + 20 * 86'400));
+  CHECK(certificate_renewal_due(issued, expires, expires + 1));
+}

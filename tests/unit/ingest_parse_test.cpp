@@ -97,6 +97,8 @@ TEST_CASE("a valid batch comes out with its rows encoded in registry column orde
         "app\t1200\t3\t1.5\t2026-11-24 10:00:00.000000+00\n"
         "po\\tst\\\\gres\t10\t\\N\t2\t\\N\n");
   CHECK(batch.samples[0].datnames == std::vector<std::string>{"app", "po\tst\\gres"});
+  // The inventory reads datname from every row: it must stay a key column (present, never null).
+  CHECK(pga::metrics::find_family("pg_stats_database")->find_column("datname")->kind == pga::metrics::ColumnKind::Key);
   CHECK(batch.samples[1].instance.empty());
   CHECK(batch.samples[1].rows == "12.25\t8589934592\n");
   CHECK(batch.row_count() == 3);

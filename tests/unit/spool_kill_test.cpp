@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <random>
 #include <sstream>
@@ -22,7 +23,10 @@ namespace {
 // Small segments, so kills also land in rotations and deletions.
 const SpoolOptions kOptions{512ull << 20, 4096};
 
-std::string payload_for(std::uint64_t seq) { return fmt::format(R"({{"seq":{},"pad":"{}"}})", seq, std::string(seq % 500, 'x')); }
+// Every fourth batch is a few MiB: its write takes long enough for a kill to cut it.
+std::string payload_for(std::uint64_t seq) {
+  return fmt::format(R"({{"seq":{},"pad":"{}"}})", seq, std::string(seq % 4 ? seq % 500 : (seq % 7 + 1) << 20, 'x'));
+}
 
 // The child: reports each seq once append() returned, acknowledges the oldest every other batch.
 [[noreturn]] void append_until_killed(const fs::path& dir, int report) {

@@ -1,5 +1,6 @@
 // What the sender does with a server's answer (OK / RETRY / DROP, plus REFRESH for an expired
-// access token) and how long it waits before retrying: I/O-free, so it is unit-tested alone.
+// access token), how long it waits before retrying, and when the certificate is renewed:
+// I/O-free, so it is unit-tested alone.
 #pragma once
 #include <chrono>
 #include <cstdint>
@@ -33,5 +34,8 @@ class Backoff {
   int attempt_ = 0;
   std::mt19937_64 random_;
 };
+
+// Agents renew their client certificate once two thirds of its lifetime have passed.
+bool certificate_renewal_due(std::int64_t not_before, std::int64_t not_after, std::int64_t now);
 
 }  // namespace pga::agent

@@ -46,14 +46,37 @@ std::uint32_t crc32c(std::string_view data, std::uint32_t crc = 0);
 
 namespace spool_disk {
 struct State;
-}
+
+// An open file descriptor; every failing call throws std::system_error naming the file.
+class File {
+ public:
+  File(std::filesystem::path path, int flags);
+  File(File&& other) noexcept;
+  File& operator=(File&&) = delete;
+  ~File();
+  std::uint64_t size() const;
+  std::string read_at(std::uint64_t offset, std::size_t bytes) const;  // shorter only at end of file
+  void write_at(std::uint64_t offset, std::string_view first, std::string_view second = {}) const;
+  void truncate(std::uint64_t bytes) const;
+  void sync() const;
+  bool try_lock() const;  // an exclusive flock, held until the file is closed; false when taken
+
+ private:
+  [[noreturn]] void fail(const char* what) const;
+  std::filesystem::path path_;
+  int fd_;
+};
+}  // namespace spool_disk
 
 // What a seq means here: it is taken when append() returns, i.e. once its record is fsync'ed.
 // A crash can only tear the record being appended, whose append never returned: open() cuts it
-// off and its seq is handed out again. Taken seqs are never reused: the acknowledgement position
-// and the segment names outlive every deletion. Acknowledged and dropped seqs lie below `head`.
+// off and its seq is handed out again. (Storage corrupting the newest record after its fsync
+// looks the same; anywhere else such damage is a lost record, reported as dropped.) Taken seqs
+// are never reused: the state file keeps the acknowledgement position once segments are deleted,
+// and a segment's name, the seq it was created for, proves every seq below it was taken.
 //
-// One Spool is used from one thread at a time: it has no locking.
+// One Spool is used from one thread at a time: it has no locking. Across processes, open() holds
+// an exclusive flock on <dir>/lock, so a second agent on the same state_dir fails to start.
 class Spool {
  public:
   using BuildBatch = std::function<std::string(std::uint64_t seq, const std::vector<SeqRange>& dropped)>;
@@ -102,14 +125,15 @@ class Spool {
   void write_record(std::uint64_t seq, std::string_view payload);
 
   std::filesystem::path dir_;
+  spool_disk::File lock_;
   std::uint64_t max_bytes_;
   std::uint64_t segment_limit_;
-  std::vector<Segment> segments_;        // oldest first
-  std::uint64_t cursor_ = 0;             // offset in the front segment of the first record not forgotten
-  std::uint64_t front_forgotten_ = 0;    // records before cursor_
-  std::uint64_t head_ = 1;               // lowest seq neither acknowledged nor dropped
+  std::vector<Segment> segments_;      // oldest first
+  std::uint64_t cursor_ = 0;           // offset in the front segment of the first record not forgotten
+  std::uint64_t front_forgotten_ = 0;  // records before cursor_
+  std::uint64_t head_ = 1;             // lowest seq neither acknowledged nor dropped
   std::uint64_t next_seq_ = 1;
-  std::vector<SeqRange> unreported_;     // dropped or lost, not yet handed to a taken batch
+  std::vector<SeqRange> unreported_;  // dropped or lost, not yet handed to a taken batch
   std::uint64_t dropped_batches_ = 0;
   std::uint64_t torn_records_ = 0;
   std::uint64_t damaged_records_ = 0;
@@ -136,7 +160,7 @@ struct RecordHeader {
 
 std::string encode_header(std::uint64_t seq, std::string_view payload);
 std::optional<RecordHeader> decode_header(std::string_view bytes);  // nullopt: no magic or impossible length
-std::size_t find_magic(std::string_view bytes, std::size_t from);  // npos when absent
+std::size_t find_magic(std::string_view bytes);                     // npos when absent
 
 std::string segment_file_name(std::uint64_t first_seq);  // 20 digits + ".seg": names sort like seqs
 std::optional<std::uint64_t> parse_segment_file_name(std::string_view name);
@@ -150,25 +174,6 @@ struct State {
 };
 std::string format_state(const State& state);
 std::optional<State> parse_state(std::string_view text);  // nullopt: damaged
-
-// An open file descriptor; every failing call throws std::system_error naming the file.
-class File {
- public:
-  File(std::filesystem::path path, int flags);
-  File(File&& other) noexcept;
-  File& operator=(File&&) = delete;
-  ~File();
-  std::uint64_t size() const;
-  std::string read_at(std::uint64_t offset, std::size_t bytes) const;  // shorter only at end of file
-  void write_at(std::uint64_t offset, std::string_view first, std::string_view second = {}) const;
-  void truncate(std::uint64_t bytes) const;
-  void sync() const;
-
- private:
-  [[noreturn]] void fail(const char* what) const;
-  std::filesystem::path path_;
-  int fd_;
-};
 
 // Makes creations, renames and deletions in `dir` durable.
 void sync_directory(const std::filesystem::path& dir);

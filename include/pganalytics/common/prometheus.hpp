@@ -45,6 +45,10 @@ class Registry {
                        std::vector<double> bounds);
   // A gauge whose value is read when scraped (pool sizes, spool bytes, ...).
   void gauge(std::string name, std::string help, std::function<double()> read);
+  // Series kept elsewhere (atomics) and read when scraped; `type` is "counter" or "gauge".
+  using Series = std::vector<std::pair<Labels, double>>;
+  void collected(std::string name, std::string help, std::string type, std::vector<std::string> label_names,
+                 std::function<Series()> read);
 
   std::string render() const;
 
@@ -54,7 +58,7 @@ class Registry {
     std::vector<std::string> label_names;
     std::unique_ptr<Counter> counter;
     std::unique_ptr<Histogram> histogram;
-    std::function<double()> gauge;
+    std::function<Series()> read;
   };
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Family>> families_;

@@ -78,6 +78,7 @@ std::optional<std::string> certificate_collector_id(std::string_view certificate
 
 // notAfter as unix seconds, and the serial number as lowercase hex; both throw
 // std::invalid_argument if the PEM is not a certificate.
+std::int64_t certificate_not_before(std::string_view certificate_pem);
 std::int64_t certificate_not_after(std::string_view certificate_pem);
 std::string certificate_serial_hex(std::string_view certificate_pem);
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 
+#include "pganalytics/common/log.hpp"
 #include "pganalytics/server/authenticate.hpp"
 #include "pganalytics/server/handlers.hpp"
 #include "pganalytics/server/ingest.hpp"
@@ -53,8 +54,10 @@ awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request)
   ingest::Batch batch;
   try {
     batch = co_await parse_on_cpu_pool(ctx, std::move(request.body), collector_id, limits_now(ctx.config));
-  } catch (const net::ApiError&) {
+  } catch (const net::ApiError& refusal) {
+    // The agent will set the batch aside for good, so the reason must reach the operator.
     ++counters.batches_rejected;
+    log::warn("refused a batch of collector {}: {}: {}", collector_id, refusal.code(), refusal.what());
     throw;
   }
   auto lease = co_await ctx.pool->acquire();
