@@ -23,12 +23,14 @@ free_port() {
 }
 
 # start_server DATABASE: writes $WORK/server.toml and starts the server; sets SERVER_URL, CA.
+# A port another test grabbed in the meantime is retried with a new one.
 start_server() {
-  local url port
+  local url port attempt
   url=$(fresh_database "$1")
-  port=$(free_port)
   mkdir -p "$WORK/server"
-  cat >"$WORK/server.toml" <<TOML
+  for attempt in 1 2 3 4 5; do
+    port=$(free_port)
+    cat >"$WORK/server.toml" <<TOML
 [server]
 listen = "127.0.0.1:$port"
 data_dir = "$WORK/server"
@@ -36,16 +38,18 @@ hostnames = ["localhost", "127.0.0.1"]
 [database]
 url = "$url"
 TOML
-  "$PGA_BIN" server --config "$WORK/server.toml" >"$WORK/server.log" 2>&1 &
-  SERVER_PID=$!
-  SERVER_URL="https://127.0.0.1:$port"
-  SERVER_PORT=$port
-  DATABASE_URL=$url
-  CA="$WORK/server/ca.crt"
-  for _ in $(seq 1 100); do
-    if [ -f "$CA" ] && curl -sf --cacert "$CA" "$SERVER_URL/api/v1/health" >/dev/null 2>&1; then return 0; fi
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.1
+    "$PGA_BIN" server --config "$WORK/server.toml" >"$WORK/server.log" 2>&1 &
+    SERVER_PID=$!
+    SERVER_URL="https://127.0.0.1:$port"
+    SERVER_PORT=$port
+    DATABASE_URL=$url
+    CA="$WORK/server/ca.crt"
+    for _ in $(seq 1 100); do
+      if [ -f "$CA" ] && curl -sf --cacert "$CA" "$SERVER_URL/api/v1/health" >/dev/null 2>&1; then return 0; fi
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.1
+    done
+    grep -q "Address already in use" "$WORK/server.log" || break
   done
   cat "$WORK/server.log" >&2
   fail "the server did not start"
