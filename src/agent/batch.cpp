@@ -1,6 +1,8 @@
 // Batch serialisation with Boost.JSON. Non-finite doubles (which JSON cannot carry) become null.
 #include "pganalytics/agent/batch.hpp"
 
+#include "pganalytics/common/time_format.hpp"
+
 #include <fmt/format.h>
 
 #include <boost/json.hpp>
@@ -8,15 +10,6 @@
 
 namespace pga::agent {
 namespace json = boost::json;
-
-std::string rfc3339(std::chrono::system_clock::time_point at) {
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(at.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
-}
 
 namespace {
 
@@ -35,7 +28,7 @@ json::object sample_json(const metrics::Sample& sample) {
   json::object out;
   out["family"] = sample.family;
   if (!sample.instance.empty()) out["instance"] = sample.instance;
-  out["at"] = rfc3339(sample.at);
+  out["at"] = rfc3339_utc(sample.at);
   json::array columns;
   for (const auto& c : sample.columns) columns.emplace_back(c);
   out["columns"] = std::move(columns);
@@ -58,7 +51,7 @@ std::string batch_json(const BatchHeader& header, std::uint64_t seq, const std::
   json::object batch;
   batch["collector_id"] = header.collector_id;
   batch["seq"] = seq;
-  batch["sent_at"] = rfc3339(std::chrono::system_clock::now());
+  batch["sent_at"] = rfc3339_utc(std::chrono::system_clock::now());
   batch["agent"] = json::object{{"version", header.agent_version}, {"hostname", header.hostname}};
   json::array sample_array;
   for (const auto& s : samples) sample_array.emplace_back(sample_json(s));

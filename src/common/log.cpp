@@ -1,6 +1,8 @@
 // Writes one line per event to stderr, as text or JSON, under a mutex so lines never interleave.
 #include "pganalytics/common/log.hpp"
 
+#include "pganalytics/common/time_format.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <boost/json/string.hpp>
 
@@ -27,16 +29,6 @@ std::string_view level_name(Level level) {
   return "info";
 }
 
-std::string utc_timestamp() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
-}
-
 }  // namespace
 
 std::optional<Level> parse_level(std::string_view name) {
@@ -55,12 +47,13 @@ void set_level(Level min_level) { g_min_level = min_level; }
 bool enabled(Level level) { return level >= g_min_level.load(); }
 
 void write(Level level, std::string_view message) {
+  const auto now = rfc3339_utc(std::chrono::system_clock::now());
   std::string line;
   if (g_format.load() == Format::Json) {
-    line = fmt::format(R"({{"ts":"{}","level":"{}","msg":{}}})", utc_timestamp(), level_name(level),
+    line = fmt::format(R"({{"ts":"{}","level":"{}","msg":{}}})", now, level_name(level),
                        boost::json::serialize(boost::json::string(message)));
   } else {
-    line = fmt::format("{} {:<5} {}", utc_timestamp(), level_name(level), message);
+    line = fmt::format("{} {:<5} {}", now, level_name(level), message);
   }
   line.push_back('\n');
   std::lock_guard lock(g_mutex);

@@ -217,6 +217,6 @@ TEST_CASE("os_ procfs primitives") {
   CHECK_FALSE(parse_double("0.75x"));
   CHECK(scale(3, 512) == 1536);
   CHECK_FALSE(scale(INT64_MAX / 2 + 1, 2));
-  CHECK(rfc3339_utc(std::chrono::system_clock::time_point{std::chrono::milliseconds{1700000000123}}) ==
+  CHECK(pga::rfc3339_utc(std::chrono::system_clock::time_point{std::chrono::milliseconds{1700000000123}}) ==
         "2023-11-14T22:13:20.123Z");
 }

@@ -15,7 +15,6 @@ struct BatchHeader {
   std::string hostname;
 };
 
-std::string rfc3339(std::chrono::system_clock::time_point at);
 std::string batch_json(const BatchHeader& header, std::uint64_t seq, const std::vector<metrics::Sample>& samples,
                        const std::vector<SeqRange>& dropped);
 

@@ -64,13 +64,6 @@ std::optional<std::int64_t> scale(std::int64_t value, std::int64_t factor) {
   return out;
 }
 
-std::string rfc3339_utc(std::chrono::system_clock::time_point at) {
-  const auto ms = std::chrono::floor<std::chrono::milliseconds>(at);
-  const auto secs = std::chrono::floor<std::chrono::seconds>(ms);
-  return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03}Z", fmt::gmtime(std::chrono::system_clock::to_time_t(secs)),
-                     (ms - secs).count());
-}
-
 metrics::Sample host_sample(std::string family, std::span<const std::string_view> columns) {
   metrics::Sample sample;
   sample.family = std::move(family);

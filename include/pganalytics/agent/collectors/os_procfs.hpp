@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "pganalytics/common/time_format.hpp"
 #include "pganalytics/metrics/sample.hpp"
 
 namespace pga::agent::collectors {
@@ -78,8 +79,6 @@ std::optional<double> parse_double(std::string_view text);
 // value × factor, or nullopt on overflow (sectors → bytes, kB → bytes).
 std::optional<std::int64_t> scale(std::int64_t value, std::int64_t factor);
 
-// An RFC 3339 UTC timestamp, the wire form of Timestamp cells.
-std::string rfc3339_utc(std::chrono::system_clock::time_point at);
 
 // A host sample (no instance) stamped now, with these columns and no rows yet.
 metrics::Sample host_sample(std::string family, std::span<const std::string_view> columns);
