@@ -37,7 +37,8 @@ run_tests() {
 
 run_demo() {
   # Everything on this machine until Ctrl-C: a managed PostgreSQL, the server, an agent.
-  exec build/pganalytics demo --dir "${PGA_DEMO_DIR:-$PWD/pganalytics-demo}"
+  # (under /var/tmp: the managed PostgreSQL runs as `postgres`, which cannot enter /root)
+  exec build/pganalytics demo --dir "${PGA_DEMO_DIR:-/var/tmp/pganalytics-demo}"
 }
 
 install_packages

@@ -90,6 +90,9 @@ ManagedPostgres ManagedPostgres::start(const fs::path& dir) {
   give_to_postgres(dir);
   const auto data = dir / "data";
   const auto log = dir / "pg_ctl.log";
+  if (::geteuid() == 0 && run({"test", "-w", dir.string()}, log) != 0)
+    throw std::runtime_error("the postgres user cannot reach " + dir.string() +
+                             " (a parent directory is private): choose a --dir under /var/tmp or /srv");
   if (!fs::exists(data / "PG_VERSION") &&
       run({(bin / "initdb").string(), "-D", data.string(), "-U", "postgres", "--auth=trust", "-E", "UTF8",
            "--locale=C", "--no-instructions"},
