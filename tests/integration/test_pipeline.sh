@@ -73,6 +73,8 @@ get() { curl -s --cacert "$CA" -H "Authorization: Bearer $token" "$SERVER_URL$1"
 server_id=$(get /api/v1/servers | jq -r '.[0].id')
 expect_eq "the monitored host is listed with its instance" main "$(get "/api/v1/servers/$server_id" | jq -r '.instances[0].name')"
 expect_eq "the collector shows its last seq" "$max_seq" "$(get "/api/v1/collectors/$collector" | jq -r .last_seq)"
+expect_eq "an unknown collector is a 404" not_found "$(get /api/v1/collectors/00000000-0000-4000-8000-000000000000 | jq -r .error.code)"
+expect_eq "an unknown server is a 404" not_found "$(get /api/v1/servers/999999 | jq -r .error.code)"
 expect_eq "the read API needs a signed-in user" 401 "$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" "$SERVER_URL/api/v1/servers")"
 series=$(get "/api/v1/servers/$server_id/metrics?family=pg_stats_database&column=xact_commit&step=2s&rate=true&from=$(( $(date +%s) - 600 ))")
 points=$(jq '[.series[] | select(.labels.datname == "postgres") | .points[]] | length' <<<"$series")

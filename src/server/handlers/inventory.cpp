@@ -17,6 +17,12 @@ net::Response raw_json(std::string body) {
   return response;
 }
 
+// The one element of a filtered JSON list, or 404 naming `what`.
+net::Response single_item(const std::string& list, const std::string& what) {
+  if (list == "[]") throw net::ApiError(404, "not_found", "no such " + what);
+  return raw_json(list.substr(1, list.size() - 2));
+}
+
 std::int64_t id_param(const net::Request& request, std::string_view name) {
   try {
     std::size_t used = 0;
@@ -85,8 +91,7 @@ awaitable<net::Response> get_collector(ServerContext& ctx, net::Request& request
   const std::optional<std::string> wanted = id;
   auto lease = co_await ctx.pool->acquire();
   const auto list = co_await repo::list_collectors(*lease, wanted);
-  if (list == "[]") throw net::ApiError(404, "not_found", "no such collector");
-  co_return raw_json(list.substr(1, list.size() - 2));
+  co_return single_item(list, "collector");
 }
 
 awaitable<net::Response> list_servers(ServerContext& ctx, net::Request& request) {
@@ -100,8 +105,7 @@ awaitable<net::Response> get_server(ServerContext& ctx, net::Request& request) {
   const auto id = id_param(request, "id");
   auto lease = co_await ctx.pool->acquire();
   const auto list = co_await repo::list_servers(*lease, id);
-  if (list == "[]") throw net::ApiError(404, "not_found", "no such server");
-  co_return raw_json(list.substr(1, list.size() - 2));
+  co_return single_item(list, "server");
 }
 
 awaitable<net::Response> server_metrics(ServerContext& ctx, net::Request& request) {
