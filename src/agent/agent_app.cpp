@@ -25,7 +25,9 @@
 #include "pganalytics/cli/command.hpp"
 #include "pganalytics/common/log.hpp"
 #include "pganalytics/net/gzip.hpp"
+#include "pganalytics/common/prometheus.hpp"
 #include "pganalytics/net/http_client.hpp"
+#include "pganalytics/net/http_server.hpp"
 #include "pganalytics/net/tls.hpp"
 #include "pganalytics/security/ca.hpp"
 #include "pganalytics/version.hpp"
@@ -43,6 +45,16 @@ std::shared_ptr<asio::ssl::context> load_tls(const StateFiles& files) {
       read_text_file(files.ca()), read_text_file(files.certificate()), read_text_file(files.key())));
 }
 
+const char* outcome_name(PushOutcome outcome) {
+  switch (outcome) {
+    case PushOutcome::Ok: return "ok";
+    case PushOutcome::Retry: return "retry";
+    case PushOutcome::Drop: return "drop";
+    case PushOutcome::Refresh: return "refresh";
+  }
+  return "retry";
+}
+
 std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -57,6 +69,25 @@ asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
   asio::steady_timer timer(co_await asio::this_coro::executor, duration);
   boost::system::error_code ec;
   co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+}
+
+// The agent's own metrics (pganalytics_agent_*), served on [agent] metrics_listen.
+struct AgentMetrics {
+  prometheus::Registry registry;
+  prometheus::Registry::Counter& collections = registry.counter(
+      "pganalytics_agent_collections_total", "Collector runs by family and outcome.", {"family", "outcome"});
+  prometheus::Registry::Histogram& collection_seconds =
+      registry.histogram("pganalytics_agent_collection_duration_seconds", "Time a collector run takes, by family.",
+                         {"family"}, {0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5});
+  prometheus::Registry::Counter& pushes =
+      registry.counter("pganalytics_agent_pushes_total", "Push attempts by outcome.", {"outcome"});
+};
+
+std::pair<std::string, std::uint16_t> split_host_port(const std::string& listen) {
+  auto colon = listen.rfind(':');
+  auto host = listen.substr(0, colon);
+  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+  return {host.empty() ? "127.0.0.1" : host, static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)))};
 }
 
 }  // namespace
@@ -83,6 +114,8 @@ class AgentRuntime::Impl {
   }
 
   void start() {
+    register_spool_metrics();
+    if (!config_.metrics_listen.empty()) start_metrics_listener();
     for (auto& collector : collectors_) asio::co_spawn(io_, collect_loop(*collector), asio::detached);
     asio::co_spawn(io_, seal_loop(), asio::detached);
     asio::co_spawn(io_, send_loop(), asio::detached);
@@ -104,17 +137,53 @@ class AgentRuntime::Impl {
   }
 
  private:
+  void register_spool_metrics() {
+    metrics_.registry.collected(
+        "pganalytics_agent_spool_bytes", "Disk used by the spool.", "gauge", {},
+        [this] { return prometheus::Registry::Series{{{}, static_cast<double>(spool_.stats().bytes)}}; });
+    metrics_.registry.collected(
+        "pganalytics_agent_spool_batches", "Batches waiting in the spool.", "gauge", {},
+        [this] { return prometheus::Registry::Series{{{}, static_cast<double>(spool_.stats().batches)}}; });
+    metrics_.registry.collected("pganalytics_agent_spool_dropped_batches_total",
+                                "Batches given up because the spool was full, since start.", "counter", {}, [this] {
+                                  return prometheus::Registry::Series{
+                                      {{}, static_cast<double>(spool_.stats().dropped_batches)}};
+                                });
+  }
+
+  void start_metrics_listener() {
+    net::Router router;
+    router.add("GET", "/metrics", [this](net::Request&) -> asio::awaitable<net::Response> {
+      net::Response response;
+      response.content_type = "text/plain; version=0.0.4; charset=utf-8";
+      response.body = metrics_.registry.render();
+      co_return response;
+    });
+    const auto [host, port] = split_host_port(config_.metrics_listen);
+    net::ServerOptions options;
+    options.address = host;
+    options.port = port;
+    metrics_server_ = std::make_unique<net::HttpServer>(io_, std::move(router), options);
+    metrics_server_->start();
+    log::info("agent metrics on http://{}/metrics", config_.metrics_listen);
+  }
+
   asio::awaitable<void> collect_loop(Collector& collector) {
     bool failing = false;
     for (;;) {
       const auto interval = remote_.interval_for(collector.family(), config_.collect_interval);
       if (remote_.enabled(collector.family())) {
+        const auto started = std::chrono::steady_clock::now();
         try {
           auto samples = co_await collector.collect();
           for (auto& sample : samples) pending_.push_back(std::move(sample));
+          metrics_.collections.inc({collector.family(), "ok"});
+          metrics_.collection_seconds.observe(
+              {collector.family()}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
           if (failing) log::info("{} {}: collecting again", collector.family(), collector.instance());
           failing = false;
         } catch (const std::exception& e) {
+          metrics_.collections.inc({collector.family(), "error"});
           if (!failing) log::warn("{} {}: {}", collector.family(), collector.instance(), log::redact(e.what()));
           failing = true;
         }
@@ -219,6 +288,7 @@ class AgentRuntime::Impl {
         log::warn("push of batch {} failed: {}", batch->seq, e.what());
       }
       const auto outcome = response ? classify_push_status(response->status) : PushOutcome::Retry;
+      metrics_.pushes.inc({outcome_name(outcome)});
       if (outcome == PushOutcome::Ok) {
         spool_.acknowledge(batch->seq);
         note_config_version(*response);
@@ -296,6 +366,8 @@ class AgentRuntime::Impl {
   std::vector<metrics::Sample> pending_;
   RemoteConfig remote_;
   bool wake_config_ = false;
+  AgentMetrics metrics_;
+  std::unique_ptr<net::HttpServer> metrics_server_;
 };
 
 AgentRuntime::AgentRuntime(asio::io_context& io, AgentConfig config, StateFiles files, Credentials credentials)

@@ -67,7 +67,8 @@ class Checker {
       }
       case KeyType::ListenAddress: {
         auto s = want_string("an address");
-        if (!valid_listen_address(s))
+        const bool optional_and_off = s.empty() && spec.default_toml == R"("")";  // "" disables an optional listener
+        if (!optional_and_off && !valid_listen_address(s))
           fail(line, key, fmt::format("\"{}\" is not HOST:PORT (e.g. \"0.0.0.0:8443\", \"[::1]:8443\")", s));
         return s;
       }

@@ -6,9 +6,11 @@
 start_server pga_pipeline
 state="$WORK/agent-state"
 monitored="postgresql://postgres@127.0.0.1:$PGA_TEST_PG_PORT/postgres"
+agent_metrics_port=$(free_port)
 cat >"$WORK/agent.toml" <<TOML
 [agent]
 state_dir = "$state"
+metrics_listen = "127.0.0.1:$agent_metrics_port"
 [server]
 url = "$SERVER_URL"
 [collect]
@@ -37,6 +39,12 @@ expect_eq "pg_stats_database rows arrive for the monitored databases" t \
 expect_eq "sysstat rows arrive for the host" t "$(sql "$DATABASE_URL" "SELECT count(*) > 0 FROM pganalytics.metrics_sysstat")"
 memtotal=$(( $(awk '/MemTotal/ {print $2}' /proc/meminfo) * 1024 ))
 expect_eq "MemTotal equals /proc/meminfo" "$memtotal" "$(sql "$DATABASE_URL" "SELECT mem_total_bytes FROM pganalytics.metrics_sysstat ORDER BY time DESC LIMIT 1")"
+
+curl -s "http://127.0.0.1:$agent_metrics_port/metrics" >"$WORK/agent-metrics.txt"
+if promtool check metrics <"$WORK/agent-metrics.txt" >"$WORK/agent-promtool.out" 2>&1; then pass "the agent's /metrics is promtool-clean"; else fail "agent promtool: $(cat "$WORK/agent-promtool.out")"; fi
+expect_contains "the agent counts successful collections" 'pganalytics_agent_collections_total{family="pg_stats_database",outcome="ok"}' "$(cat "$WORK/agent-metrics.txt")"
+expect_contains "the agent counts pushes" 'pganalytics_agent_pushes_total{outcome="ok"}' "$(cat "$WORK/agent-metrics.txt")"
+expect_contains "the agent reports its spool" 'pganalytics_agent_spool_bytes ' "$(cat "$WORK/agent-metrics.txt")"
 
 # Three kill -9 of the agent while it works.
 for round in 1 2 3; do

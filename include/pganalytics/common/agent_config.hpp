@@ -17,6 +17,7 @@ struct AgentConfig {
   std::string file;
   std::string state_dir;
   std::string log_level;
+  std::string metrics_listen;  // empty: no metrics listener
   std::string server_url;
   Duration collect_interval;
   std::uint64_t spool_max_bytes;

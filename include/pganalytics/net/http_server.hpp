@@ -58,7 +58,8 @@ class HttpServer {
   // run by several threads: every connection lives on its own strand. `io` and `tls` must
   // outlive the server.
   HttpServer(boost::asio::io_context& io, boost::asio::ssl::context& tls, Router router, ServerOptions options);
-  // Plain TCP, for tests only: the product serves HTTPS only (CONTRACT §4).
+  // Plain TCP: for tests, and for the agent's optional metrics listener (Prometheus scrapes it,
+  // usually on loopback); the API is served over HTTPS only (CONTRACT §4).
   HttpServer(boost::asio::io_context& io, Router router, ServerOptions options);
   // Closes the listener and every connection (as a forced stop would).
   ~HttpServer();
