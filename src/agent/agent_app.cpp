@@ -12,7 +12,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/json.hpp>
-#include <unistd.h>
 
 #include "pganalytics/agent/batch.hpp"
 #include "pganalytics/agent/collectors/host_collectors.hpp"
@@ -23,6 +22,7 @@
 #include "pganalytics/agent/retry_policy.hpp"
 #include "pganalytics/agent/spool.hpp"
 #include "pganalytics/cli/command.hpp"
+#include "pganalytics/common/host.hpp"
 #include "pganalytics/common/log.hpp"
 #include "pganalytics/net/gzip.hpp"
 #include "pganalytics/common/prometheus.hpp"
@@ -59,12 +59,6 @@ std::int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
-std::string local_hostname() {
-  char buffer[256] = {};
-  ::gethostname(buffer, sizeof buffer - 1);
-  return buffer;
-}
-
 asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
   asio::steady_timer timer(co_await asio::this_coro::executor, duration);
   boost::system::error_code ec;
@@ -82,13 +76,6 @@ struct AgentMetrics {
   prometheus::Registry::Counter& pushes =
       registry.counter("pganalytics_agent_pushes_total", "Push attempts by outcome.", {"outcome"});
 };
-
-std::pair<std::string, std::uint16_t> split_host_port(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  auto host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  return {host.empty() ? "127.0.0.1" : host, static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)))};
-}
 
 }  // namespace
 
@@ -159,7 +146,7 @@ class AgentRuntime::Impl {
       response.body = metrics_.registry.render();
       co_return response;
     });
-    const auto [host, port] = split_host_port(config_.metrics_listen);
+    const auto [host, port] = split_listen_address(config_.metrics_listen, "127.0.0.1");
     net::ServerOptions options;
     options.address = host;
     options.port = port;

@@ -1,7 +1,6 @@
 // `pganalytics register --server URL --token TOKEN [--name NAME] [--ca-file FILE |
 // --ca-fingerprint sha256:HEX] [--config FILE] [--force]`: enrols this host.
 #include <fmt/format.h>
-#include <unistd.h>
 
 #include <filesystem>
 
@@ -9,6 +8,7 @@
 #include "pganalytics/cli/command.hpp"
 #include "pganalytics/common/run_async.hpp"
 #include "pganalytics/common/agent_config.hpp"
+#include "pganalytics/common/host.hpp"
 
 namespace pga::cli {
 namespace {
@@ -23,12 +23,6 @@ struct RegisterOptions {
   bool config_given = false;
   bool force = false;
 };
-
-std::string local_hostname() {
-  char buffer[256] = {};
-  ::gethostname(buffer, sizeof buffer - 1);
-  return buffer;
-}
 
 std::string state_dir_of(const RegisterOptions& options) {
   if (!options.config_given && !std::filesystem::exists(options.config_path))

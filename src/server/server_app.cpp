@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "pganalytics/cli/command.hpp"
+#include "pganalytics/common/host.hpp"
 #include "pganalytics/common/log.hpp"
 #include "pganalytics/common/run_async.hpp"
 #include "pganalytics/db/migrations.hpp"
@@ -42,18 +43,6 @@ void write_public_file(const std::filesystem::path& path, const std::string& tex
   std::filesystem::permissions(temporary, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
                                               std::filesystem::perms::group_read | std::filesystem::perms::others_read);
   std::filesystem::rename(temporary, path);
-}
-
-struct ListenAddress {
-  std::string host;
-  std::uint16_t port;
-};
-
-ListenAddress split_listen(const std::string& listen) {
-  auto colon = listen.rfind(':');
-  auto host = listen.substr(0, colon);
-  if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
-  return {host.empty() ? "0.0.0.0" : host, static_cast<std::uint16_t>(std::stoi(listen.substr(colon + 1)))};
 }
 
 // The listener's certificate: the configured files, or one issued by our CA for `hostnames`.
@@ -145,7 +134,7 @@ std::unique_ptr<ServerInstance> ServerInstance::start(asio::io_context& io, cons
   const unsigned threads = std::max(2u, std::thread::hardware_concurrency());
   context.pool = db::PgPool::create(io.get_executor(), config.database_url, 4 * threads);
   impl->tls = make_tls(config, *context.key_material.ca);
-  auto listen = split_listen(config.listen);
+  auto listen = split_listen_address(config.listen, "0.0.0.0");
   net::ServerOptions options;
   options.address = listen.host;
   options.port = listen.port;
