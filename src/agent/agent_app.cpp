@@ -15,7 +15,7 @@
 
 #include "pganalytics/agent/batch.hpp"
 #include "pganalytics/agent/collectors/host_collectors.hpp"
-#include "pganalytics/agent/collectors/pg_collectors.hpp"
+#include "pganalytics/agent/collectors/instance_collectors.hpp"
 #include "pganalytics/agent/credentials.hpp"
 #include "pganalytics/agent/enrolment.hpp"
 #include "pganalytics/agent/remote_config.hpp"
@@ -93,11 +93,9 @@ class AgentRuntime::Impl {
         wake_sender_(io),
         header_{credentials_.collector_id, kVersion, local_hostname()} {
     collectors_ = collectors::make_host_collectors();
-    for (const auto& instance : config_.instances) {
-      auto session = std::make_shared<collectors::PgSession>(io.get_executor(), instance.name, instance.conninfo);
-      collectors_.push_back(collectors::make_pg_instance(session));
-      collectors_.push_back(collectors::make_pg_stats_database(session));
-    }
+    const collectors::InstanceEnvironment env{io.get_executor(), files_.dir};
+    for (const auto& instance : config_.instances)
+      for (auto& collector : collectors::make_instance_collectors(instance, env)) collectors_.push_back(std::move(collector));
   }
 
   void start() {

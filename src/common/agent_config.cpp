@@ -28,6 +28,16 @@ constexpr std::array kAgentKeys{
             "disk the spool may use; when full the oldest batches are dropped and reported", kMiB},
     KeySpec{"instance", "name", KeyType::String, "", "a short unique name for this PostgreSQL instance"},
     KeySpec{"instance", "conninfo", KeyType::String, "", "libpq conninfo or URL the agent connects with"},
+    KeySpec{"instance", "max_connections", KeyType::Integer, "2",
+            "connections the agent may hold to this instance at once, per-database reads included", 1, 32},
+    KeySpec{"instance", "max_objects_per_database", KeyType::Integer, "1000",
+            "tables and indexes read per database and cycle, biggest first", 1, 1000000},
+    KeySpec{"instance", "statements_top_n", KeyType::Integer, "500",
+            "pg_stat_statements entries sent per cycle, those whose calls and time grew most; 0: all", 0, 1000000},
+    KeySpec{"instance", "log_path", KeyType::String, R"("")",
+            "the server log file or directory to follow; empty: found from logging_collector, log_directory and log_filename"},
+    KeySpec{"instance", "log_rows_per_event", KeyType::Integer, "1000",
+            "log events kept per event type and cycle; beyond, they are folded into counted rows", 1, 1000000},
 };
 
 }  // namespace
@@ -54,7 +64,11 @@ AgentConfig to_agent_config(const config::Document& doc) {
   for (std::size_t i = 0; i < instances.size(); ++i) {
     const auto& instance = instances[i];
     auto& added = out.instances.emplace_back(
-        InstanceConfig{get<std::string>(instance, "name"), get<std::string>(instance, "conninfo")});
+        InstanceConfig{get<std::string>(instance, "name"), get<std::string>(instance, "conninfo"),
+                       get<std::int64_t>(instance, "max_connections"),
+                       get<std::int64_t>(instance, "max_objects_per_database"),
+                       get<std::int64_t>(instance, "statements_top_n"), get<std::string>(instance, "log_path"),
+                       get<std::int64_t>(instance, "log_rows_per_event")});
     if (added.name.empty() || !seen.insert(added.name).second)
       throw config::ConfigError(doc.file(), doc.array_line("instance", i), "instance.name",
                                 "\"" + added.name + "\": every [[instance]] needs a distinct, non-empty name");

@@ -11,6 +11,11 @@ namespace pga {
 struct InstanceConfig {
   std::string name;
   std::string conninfo;
+  std::int64_t max_connections = 2;
+  std::int64_t max_objects_per_database = 1000;
+  std::int64_t statements_top_n = 500;
+  std::string log_path;  // empty: located through the server's logging settings
+  std::int64_t log_rows_per_event = 1000;
 };
 
 struct AgentConfig {
