@@ -9,7 +9,8 @@ mode=${1:-}
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
   libssl-dev libpq-dev zlib1g-dev libcli11-dev libfmt-dev doctest-dev libtomlplusplus-dev
-  libargon2-dev postgresql-15 openssl curl jq procps prometheus rpm)
+  libargon2-dev postgresql-15 openssl curl jq procps prometheus rpm pgbadger
+  prometheus-postgres-exporter prometheus-node-exporter)
 
 install_packages() {
   if [ "$(id -u)" != 0 ]; then

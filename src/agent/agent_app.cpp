@@ -118,6 +118,7 @@ class AgentRuntime::Impl {
       return batch_json(header_, seq, samples, dropped);
     });
     log::debug("spooled batch {} ({} samples)", seq, samples.size());
+    for (auto& collector : collectors_) collector->on_spooled();
     wake_sender_.cancel();
   }
 

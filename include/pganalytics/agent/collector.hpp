@@ -19,6 +19,9 @@ class Collector {
   // Throws when the source cannot be read this time (instance down, missing privilege); the
   // scheduler logs it, counts it and tries again at the next tick.
   virtual boost::asio::awaitable<std::vector<metrics::Sample>> collect() = 0;
+  // Everything this collector's completed collect() calls returned is now in the spool: a
+  // collector that keeps a read position (the log) may persist it.
+  virtual void on_spooled() {}
 };
 
 using CollectorPtr = std::unique_ptr<Collector>;
