@@ -154,12 +154,19 @@ class AgentRuntime::Impl {
     log::info("agent metrics on http://{}/metrics", config_.metrics_listen);
   }
 
+  // Runs the collector every interval. A new configuration wakes the loop (see apply_config), so
+  // a shorter interval or a re-enabled family takes effect at once, not after the old interval.
   asio::awaitable<void> collect_loop(Collector& collector) {
+    asio::steady_timer timer(io_);
+    collect_timers_.push_back(&timer);  // never removed: the loops live as long as the runtime
     bool failing = false;
+    std::chrono::steady_clock::time_point last_run{};
     for (;;) {
       const auto interval = remote_.interval_for(collector.family(), config_.collect_interval);
-      if (remote_.enabled(collector.family())) {
+      const bool enabled = remote_.enabled(collector.family());
+      if (enabled && std::chrono::steady_clock::now() - last_run >= interval) {
         const auto started = std::chrono::steady_clock::now();
+        last_run = started;
         try {
           auto samples = co_await collector.collect();
           for (auto& sample : samples) pending_.push_back(std::move(sample));
@@ -174,8 +181,18 @@ class AgentRuntime::Impl {
           failing = true;
         }
       }
-      co_await sleep_for(interval);
+      timer.expires_at(enabled ? last_run + interval : std::chrono::steady_clock::now() + interval);
+      boost::system::error_code ec;
+      co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
+  }
+
+  void apply_config(RemoteConfig config) {
+    const bool changed = config.version != remote_.version;
+    remote_ = std::move(config);
+    if (!changed) return;
+    log::info("applied configuration version {}", remote_.version);
+    for (auto* timer : collect_timers_) timer->cancel();
   }
 
   asio::awaitable<void> seal_loop() {
@@ -322,9 +339,8 @@ class AgentRuntime::Impl {
         const auto target = "/api/v1/config/" + credentials_.collector_id;
         auto response = co_await config_client->request("GET", target, "", headers, false, 30s);
         if (response.status == 200) {
-          remote_ = parse_remote_config(response.body);
+          apply_config(parse_remote_config(response.body));
           etag = std::string(response.header("ETag").value_or(""));
-          log::info("applied configuration version {}", remote_.version);
         }
       } catch (const std::exception& e) {
         log::warn("configuration poll failed: {}", e.what());
@@ -351,6 +367,7 @@ class AgentRuntime::Impl {
   std::vector<CollectorPtr> collectors_;
   std::vector<metrics::Sample> pending_;
   RemoteConfig remote_;
+  std::vector<asio::steady_timer*> collect_timers_;
   bool wake_config_ = false;
   AgentMetrics metrics_;
   std::unique_ptr<net::HttpServer> metrics_server_;

@@ -1,12 +1,9 @@
-// Reading the server's per-collector configuration. Intervals below 1 s are refused, like in
-// agent.toml, so a bad server-side edit cannot turn the agent into a load generator.
+// Reading the server's per-collector configuration: its version and the family settings.
 #include "pganalytics/agent/remote_config.hpp"
 
 #include <boost/json.hpp>
 
 #include <stdexcept>
-
-#include "pganalytics/common/units.hpp"
 
 namespace pga::agent {
 
@@ -28,24 +25,7 @@ RemoteConfig parse_remote_config(std::string_view text) {
   RemoteConfig config;
   if (auto* version = root.if_contains("config_version"); version && version->is_int64())
     config.version = version->as_int64();
-  auto* collectors = root.if_contains("collectors");
-  if (!collectors) return config;
-  if (!collectors->is_object()) throw std::runtime_error("\"collectors\" must be an object");
-  for (const auto& [family, setting] : collectors->as_object()) {
-    if (!setting.is_object()) throw std::runtime_error("collectors." + std::string(family) + " must be an object");
-    FamilySetting parsed;
-    if (auto* interval = setting.as_object().if_contains("interval")) {
-      auto duration = interval->is_string() ? parse_duration(interval->as_string()) : std::nullopt;
-      if (!duration || *duration < std::chrono::seconds(1))
-        throw std::runtime_error("collectors." + std::string(family) + ".interval must be a duration of at least 1s");
-      parsed.interval = *duration;
-    }
-    if (auto* enabled = setting.as_object().if_contains("enabled")) {
-      if (!enabled->is_bool()) throw std::runtime_error("collectors." + std::string(family) + ".enabled must be a boolean");
-      parsed.enabled = enabled->as_bool();
-    }
-    config.families.emplace(std::string(family), parsed);
-  }
+  if (auto* collectors = root.if_contains("collectors")) config.families = metrics::parse_family_settings(*collectors);
   return config;
 }
 

@@ -32,6 +32,7 @@ net::Router make_routes(ServerContext& ctx) {
   router.add("GET", "/api/v1/config/{collector_id}", bind(ctx, handlers::collector_config));
   router.add("GET", "/api/v1/collectors", bind(ctx, handlers::list_collectors));
   router.add("GET", "/api/v1/collectors/{id}", bind(ctx, handlers::get_collector));
+  router.add("PUT", "/api/v1/collectors/{id}/config", bind(ctx, handlers::update_collector_config));
   router.add("GET", "/api/v1/servers", bind(ctx, handlers::list_servers));
   router.add("GET", "/api/v1/servers/{id}", bind(ctx, handlers::get_server));
   router.add("GET", "/api/v1/servers/{id}/metrics", bind(ctx, handlers::server_metrics));

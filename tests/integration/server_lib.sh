@@ -22,11 +22,13 @@ free_port() {
   done
 }
 
-# start_server DATABASE: writes $WORK/server.toml and starts the server; sets SERVER_URL, CA.
-# A port another test grabbed in the meantime is retried with a new one.
-start_server() {
-  local url port attempt
-  url=$(fresh_database "$1")
+# start_server DATABASE: a fresh DATABASE on the fixture, then start_server_on its URL.
+start_server() { start_server_on "$(fresh_database "$1")"; }
+
+# start_server_on URL: writes $WORK/server.toml storing into URL and starts the server; sets
+# SERVER_URL, SERVER_PORT, DATABASE_URL, CA. A port another test grabbed meanwhile is retried.
+start_server_on() {
+  local url=$1 port attempt
   mkdir -p "$WORK/server"
   for attempt in 1 2 3 4 5; do
     port=$(free_port)
@@ -54,4 +56,15 @@ TOML
   cat "$WORK/server.log" >&2
   fail "the server did not start"
   finish
+}
+
+# restart_server: starts the server again with the same server.toml and waits for its health.
+restart_server() {
+  "$PGA_BIN" server --config "$WORK/server.toml" >>"$WORK/server.log" 2>&1 &
+  SERVER_PID=$!
+  for _ in $(seq 1 100); do
+    curl -sf --cacert "$CA" "$SERVER_URL/api/v1/health" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  fail "the server did not come back: $(tail -5 "$WORK/server.log")"
 }

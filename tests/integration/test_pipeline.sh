@@ -56,8 +56,7 @@ done
 before=$(batches)
 stop_server
 sleep 5
-"$PGA_BIN" server --config "$WORK/server.toml" >>"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
+restart_server
 wait_for_batches $((before + 8)) && pass "the agent catches up after the outage" || fail "no catch-up after the outage"
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true
 # Let the final sealed batch go: restart the agent briefly so its spool drains.

@@ -3,20 +3,15 @@
 #pragma once
 #include <chrono>
 #include <cstdint>
-#include <map>
-#include <optional>
-#include <string>
+#include <string_view>
+
+#include "pganalytics/metrics/collection_settings.hpp"
 
 namespace pga::agent {
 
-struct FamilySetting {
-  std::optional<std::chrono::milliseconds> interval;
-  bool enabled = true;
-};
-
 struct RemoteConfig {
   std::int64_t version = 0;
-  std::map<std::string, FamilySetting, std::less<>> families;
+  metrics::FamilySettings families;
 
   std::chrono::milliseconds interval_for(std::string_view family, std::chrono::milliseconds fallback) const;
   bool enabled(std::string_view family) const;

@@ -21,6 +21,8 @@ awaitable<net::Response> renew_certificate(ServerContext& ctx, net::Request& req
 
 // The collector's configuration with an ETag; If-None-Match with the same tag answers 304.
 awaitable<net::Response> collector_config(ServerContext& ctx, net::Request& request);
+// PUT /api/v1/collectors/{id}/config (admins): new family settings, a new config_version.
+awaitable<net::Response> update_collector_config(ServerContext& ctx, net::Request& request);
 
 // The read API for users: inventory and time series.
 awaitable<net::Response> list_collectors(ServerContext& ctx, net::Request& request);

@@ -57,6 +57,9 @@ struct CollectorConfig {
   std::int64_t version;
 };
 awaitable<std::optional<CollectorConfig>> collector_config(AsyncConnection& conn, const std::string& collector_id);
+// Replaces the settings and bumps config_version; nullopt when there is no such collector.
+awaitable<std::optional<std::int64_t>> update_collector_config(AsyncConnection& conn, const std::string& collector_id,
+                                                               const std::string& config_json);
 awaitable<void> record_collector_certificate(AsyncConnection& conn, const std::string& collector_id,
                                              const std::string& serial, std::int64_t expires_at);
 

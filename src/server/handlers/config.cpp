@@ -1,6 +1,11 @@
-// GET /api/v1/config/{collector_id}: what the agent should collect and how often. The ETag is
-// the config version, so an agent polling every few minutes mostly gets 304 and no body.
+// GET /api/v1/config/{collector_id}: what the agent should collect and how often (the ETag is the
+// config version, so polls mostly get 304), and PUT .../collectors/{id}/config for admins.
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
+#include "pganalytics/metrics/collection_settings.hpp"
+#include "pganalytics/metrics/registry.hpp"
+#include "pganalytics/security/ca.hpp"
 
 #include "pganalytics/server/authenticate.hpp"
 #include "pganalytics/server/handlers.hpp"
@@ -18,7 +23,38 @@ net::Response config_response(const std::string& collector_id, const repo::Colle
   return response;
 }
 
+// The body's "collectors" settings, every family known to the registry; 400 otherwise.
+metrics::FamilySettings settings_from(const net::Request& request) {
+  auto body = parse_json_object(request.body);
+  const auto* collectors = body.if_contains("collectors");
+  if (!collectors) throw net::ApiError(400, "missing_field", "collectors is required");
+  metrics::FamilySettings settings;
+  try {
+    settings = metrics::parse_family_settings(*collectors);
+  } catch (const std::runtime_error& e) {
+    throw net::ApiError(400, "invalid_config", e.what());
+  }
+  for (const auto& [family, setting] : settings)
+    if (!metrics::find_family(family)) throw net::ApiError(400, "unknown_family", "unknown family " + family);
+  return settings;
+}
+
 }  // namespace
+
+awaitable<net::Response> update_collector_config(ServerContext& ctx, net::Request& request) {
+  const auto user = co_await authenticate_user(ctx, request);
+  if (user.role != "admin") throw net::ApiError(403, "forbidden", "only admins change a collector's configuration");
+  const auto collector_id = request.path_param("id");
+  if (!security::is_lowercase_uuid(collector_id)) throw net::ApiError(404, "not_found", "no such collector");
+  const auto config_json = boost::json::serialize(metrics::to_json(settings_from(request)));
+  auto lease = co_await ctx.pool->acquire();
+  const auto version = co_await repo::update_collector_config(*lease, collector_id, config_json);
+  if (!version) throw net::ApiError(404, "not_found", "no such collector");
+  const repo::AuditEntry entry{user.username, "collector.config", collector_id, true, request.remote_address,
+                               config_json};
+  co_await repo::audit(*lease, entry);
+  co_return json_response(200, {{"collector_id", collector_id}, {"config_version", *version}});
+}
 
 awaitable<net::Response> collector_config(ServerContext& ctx, net::Request& request) {
   const auto collector_id = co_await authenticate_agent(ctx, request);

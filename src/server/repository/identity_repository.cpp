@@ -46,6 +46,16 @@ awaitable<std::optional<CollectorConfig>> collector_config(AsyncConnection& conn
   co_return CollectorConfig{std::string(r.get(0, 0)), r.get_int(0, 1)};
 }
 
+awaitable<std::optional<std::int64_t>> update_collector_config(AsyncConnection& conn, const std::string& collector_id,
+                                                               const std::string& config_json) {
+  auto r = co_await conn.exec(
+      "UPDATE pganalytics.collectors SET config = $2::jsonb, config_version = config_version + 1 "
+      "WHERE id = $1::uuid AND deleted_at IS NULL RETURNING config_version",
+      collector_id, config_json);
+  if (r.rows() == 0) co_return std::nullopt;
+  co_return r.get_int(0, 0);
+}
+
 awaitable<void> record_collector_certificate(AsyncConnection& conn, const std::string& collector_id,
                                              const std::string& serial, std::int64_t expires_at) {
   co_await conn.exec(
