@@ -26,6 +26,8 @@
 #include "pganalytics/common/log.hpp"
 #include "pganalytics/net/gzip.hpp"
 #include "pganalytics/common/prometheus.hpp"
+#include "pganalytics/common/run_async.hpp"
+#include "pganalytics/metrics/sample_check.hpp"
 #include "pganalytics/net/http_client.hpp"
 #include "pganalytics/net/http_server.hpp"
 #include "pganalytics/net/tls.hpp"
@@ -93,7 +95,7 @@ class AgentRuntime::Impl {
         wake_sender_(io),
         header_{credentials_.collector_id, kVersion, local_hostname()} {
     collectors_ = collectors::make_host_collectors();
-    const collectors::InstanceEnvironment env{io.get_executor(), files_.dir};
+    const collectors::InstanceEnvironment env{io.get_executor(), files_.dir, query_texts_};
     for (const auto& instance : config_.instances)
       for (auto& collector : collectors::make_instance_collectors(instance, env)) collectors_.push_back(std::move(collector));
   }
@@ -111,11 +113,13 @@ class AgentRuntime::Impl {
 
   // Seals what was collected so far, so a clean stop loses no sample.
   void seal_now() {
-    if (pending_.empty()) return;
+    if (pending_.empty() && query_texts_.empty()) return;
     auto samples = std::move(pending_);
     pending_.clear();
+    auto query_texts = std::move(query_texts_);
+    query_texts_.clear();
     auto seq = spool_.append([&](std::uint64_t seq, const std::vector<SeqRange>& dropped) {
-      return batch_json(header_, seq, samples, dropped);
+      return batch_json(header_, seq, samples, dropped, query_texts);
     });
     log::debug("spooled batch {} ({} samples)", seq, samples.size());
     for (auto& collector : collectors_) collector->on_spooled();
@@ -160,6 +164,7 @@ class AgentRuntime::Impl {
     asio::steady_timer timer(io_);
     collect_timers_.push_back(&timer);  // never removed: the loops live as long as the runtime
     bool failing = false;
+    bool invalid_reported = false;
     std::chrono::steady_clock::time_point last_run{};
     for (;;) {
       const auto interval = remote_.interval_for(collector.family(), config_.collect_interval);
@@ -169,8 +174,8 @@ class AgentRuntime::Impl {
         last_run = started;
         try {
           auto samples = co_await collector.collect();
-          for (auto& sample : samples) pending_.push_back(std::move(sample));
-          metrics_.collections.inc({collector.family(), "ok"});
+          const bool all_valid = keep_valid(collector, samples, invalid_reported);
+          metrics_.collections.inc({collector.family(), all_valid ? "ok" : "invalid"});
           metrics_.collection_seconds.observe(
               {collector.family()}, std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
           if (failing) log::info("{} {}: collecting again", collector.family(), collector.instance());
@@ -185,6 +190,24 @@ class AgentRuntime::Impl {
       boost::system::error_code ec;
       co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
     }
+  }
+
+  // Moves the samples the server will take into pending_; a bad one (a collector's bug) is left
+  // out and logged once until its collector is clean again, since the server would refuse the
+  // whole batch, every other family's samples with it.
+  bool keep_valid(const Collector& collector, std::vector<metrics::Sample>& samples, bool& reported) {
+    bool all_valid = true;
+    for (auto& sample : samples) {
+      if (auto problem = metrics::sample_problem(sample)) {
+        if (!reported) log::error("{} {}: sample left out: {}", collector.family(), collector.instance(), *problem);
+        reported = true;
+        all_valid = false;
+        continue;
+      }
+      pending_.push_back(std::move(sample));
+    }
+    if (all_valid) reported = false;
+    return all_valid;
   }
 
   void apply_config(RemoteConfig config) {
@@ -366,6 +389,7 @@ class AgentRuntime::Impl {
   BatchHeader header_;
   std::vector<CollectorPtr> collectors_;
   std::vector<metrics::Sample> pending_;
+  std::vector<metrics::QueryText> query_texts_;  // from pg_statements, sealed with pending_
   RemoteConfig remote_;
   std::vector<asio::steady_timer*> collect_timers_;
   bool wake_config_ = false;
@@ -398,11 +422,12 @@ int run_agent(const AgentConfig& config) {
     return cli::kExitFailure;
   }
   asio::io_context io(1);
-  AgentRuntime runtime(io, config, files, *credentials);
+  auto runtime = std::make_unique<AgentRuntime>(io, config, files, *credentials);
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  asio::co_spawn(io, wait_for_signals(signals, runtime, io), asio::detached);
-  runtime.start();
+  asio::co_spawn(io, wait_for_signals(signals, *runtime, io), asio::detached);
+  runtime->start();
   io.run();
+  keep_until_exit(std::move(runtime));
   log::info("stopped");
   return cli::kExitOk;
 }

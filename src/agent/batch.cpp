@@ -47,7 +47,7 @@ json::object sample_json(const metrics::Sample& sample) {
 }  // namespace
 
 std::string batch_json(const BatchHeader& header, std::uint64_t seq, const std::vector<metrics::Sample>& samples,
-                       const std::vector<SeqRange>& dropped) {
+                       const std::vector<SeqRange>& dropped, const std::vector<metrics::QueryText>& query_texts) {
   json::object batch;
   batch["collector_id"] = header.collector_id;
   batch["seq"] = seq;
@@ -59,6 +59,16 @@ std::string batch_json(const BatchHeader& header, std::uint64_t seq, const std::
   json::array dropped_array;
   for (const auto& range : dropped) dropped_array.emplace_back(json::array{range.first, range.last});
   batch["dropped"] = std::move(dropped_array);
+  if (!query_texts.empty()) {
+    json::array texts;
+    for (const auto& text : query_texts)
+      texts.emplace_back(json::object{{"instance", text.instance},
+                                      {"queryid", text.queryid},
+                                      {"dbid", text.dbid},
+                                      {"userid", text.userid},
+                                      {"query", text.query}});
+    batch["query_texts"] = std::move(texts);
+  }
   return json::serialize(batch);
 }
 

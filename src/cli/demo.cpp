@@ -83,8 +83,8 @@ int run_demo(const DemoOptions& options) {
                                     server->context().key_material.ca->certificate_pem(), "", files};
     credentials = run_on(io, agent::enrol(io.get_executor(), request));
   }
-  agent::AgentRuntime agent(io, agent_config, files, *credentials);
-  agent.start();
+  auto agent = std::make_unique<agent::AgentRuntime>(io, agent_config, files, *credentials);
+  agent->start();
 
   fmt::print(
       "\npganalytics demo is running.\n  server:   {url}\n  login:    admin / {password}\n  CA:       {ca}\n"
@@ -102,13 +102,15 @@ int run_demo(const DemoOptions& options) {
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const boost::system::error_code&, int) {
     log::info("stopping the demo");
-    agent.seal_now();
+    agent->seal_now();
     asio::co_spawn(
         io, [&]() -> asio::awaitable<void> { co_await server->stop(std::chrono::seconds(5)); io.stop(); },
         asio::detached);
   });
   io.restart();
   io.run();
+  keep_until_exit(std::move(agent));
+  keep_until_exit(std::move(server));
   postgres.stop();
   return kExitOk;
 }

@@ -1,12 +1,18 @@
 // libpq in non-blocking mode driven by Asio: PQsocket() is watched with a stream_descriptor,
-// every wait races a deadline timer, and a broken or timed-out connection is never reused.
+// every wait is bounded by a deadline timer, and a broken or timed-out connection is never reused.
 #include "pganalytics/db/async_pg.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <atomic>
+#include <cerrno>
+#include <unordered_map>
+
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -14,7 +20,6 @@
 
 namespace pga::db {
 namespace asio = boost::asio;
-using namespace boost::asio::experimental::awaitable_operators;
 using Clock = std::chrono::steady_clock;
 using WaitType = asio::posix::descriptor_base::wait_type;
 
@@ -32,14 +37,61 @@ bool is_unavailable_state(std::string_view state) {
          state == "40001" || state == "40P01";
 }
 
-// Waits until `fd` is ready for `type` or the deadline passes. The descriptor is released, never
-// closed: libpq owns the socket.
+using Descriptor = asio::posix::stream_descriptor;
+
+// What a wait shares with its deadline timer, which cancels the wait on expiry rather than
+// racing it: a race through operator|| spawned two coroutines per wait and ended the loser with
+// a thrown operation_aborted.
+struct WaitState {
+  std::shared_ptr<Descriptor> descriptor;
+  std::atomic<bool> expired{false};
+};
+
+// Queues the wait, then polls once. The descriptor is registered edge-triggered, so readiness
+// that came before the wait was queued may already have been reported to another thread's
+// epoll_wait and would never be reported again; the wait is then cancelled, and the caller, which
+// always asks libpq again, sees a spurious wake-up at worst.
+template <typename Token>
+auto async_wait_ready(const std::shared_ptr<Descriptor>& descriptor, WaitType type, Token&& token) {
+  return asio::async_initiate<Token, void(boost::system::error_code)>(
+      [descriptor, type](auto handler) {
+        // Locals only once the wait is queued: on a multi-threaded io_context another thread may
+        // complete it and resume the caller, destroying this initiation object (and its captures)
+        // and letting go of the descriptor before the probe runs.
+        const auto watched = descriptor;
+        const auto events = static_cast<short>(type == WaitType::wait_read ? POLLIN : POLLOUT);
+        watched->async_wait(type, std::move(handler));
+        pollfd probe{watched->native_handle(), events, 0};
+        if (::poll(&probe, 1, 0) > 0) watched->cancel();
+      },
+      std::forward<Token>(token));
+}
+
+// Waits until `descriptor` is, or may be, ready for `type`; false once the deadline has passed.
+// Throws nothing for a timeout.
+asio::awaitable<bool> wait_on(const std::shared_ptr<Descriptor>& descriptor, WaitType type, Clock::time_point deadline) {
+  if (Clock::now() >= deadline) co_return false;
+  const auto state = std::make_shared<WaitState>();
+  state->descriptor = descriptor;
+  asio::steady_timer timer(descriptor->get_executor(), deadline);
+  timer.async_wait([weak = std::weak_ptr<WaitState>(state)](boost::system::error_code error) {
+    if (error) return;  // cancelled: the wait ended first
+    if (auto expired = weak.lock()) {
+      expired->expired = true;
+      expired->descriptor->cancel();
+    }
+  });
+  boost::system::error_code ignored;  // ready, cancelled by the probe or by the deadline: told apart below
+  auto token = asio::redirect_error(asio::use_awaitable, ignored);
+  co_await async_wait_ready(descriptor, type, token);
+  timer.cancel();
+  co_return !state->expired;
+}
+
+// The same on a descriptor of its own, a duplicate of `fd`, closed afterwards; libpq keeps `fd`.
 asio::awaitable<bool> wait_ready(asio::any_io_executor executor, int fd, WaitType type, Clock::time_point deadline) {
-  asio::posix::stream_descriptor descriptor(executor, ::dup(fd));
-  asio::steady_timer timer(executor);
-  timer.expires_at(deadline);
-  auto which = co_await (descriptor.async_wait(type, asio::use_awaitable) || timer.async_wait(asio::use_awaitable));
-  co_return which.index() == 0;
+  const auto descriptor = std::make_shared<Descriptor>(executor, ::dup(fd));
+  co_return co_await wait_on(descriptor, type, deadline);
 }
 
 }  // namespace
@@ -48,6 +100,9 @@ struct AsyncConnection::Impl {
   asio::any_io_executor executor;
   std::unique_ptr<PGconn, decltype(&PQfinish)> conn{nullptr, PQfinish};
   bool broken = false;
+  // A duplicate of libpq's socket, registered with the reactor once for the connection's life.
+  std::shared_ptr<Descriptor> socket;
+  std::unordered_map<std::string, std::string> prepared;  // SQL text -> statement name
 
   [[noreturn]] void fail_unavailable(const std::string& what) {
     broken = true;
@@ -55,7 +110,7 @@ struct AsyncConnection::Impl {
   }
 
   asio::awaitable<void> wait(WaitType type, Clock::time_point deadline) {
-    const bool ready = co_await wait_ready(executor, PQsocket(conn.get()), type, deadline);
+    const bool ready = co_await wait_on(socket, type, deadline);
     if (!ready) fail_unavailable("database operation timed out");
     co_return;
   }
@@ -112,6 +167,31 @@ bool AsyncConnection::healthy() const {
          PQtransactionStatus(impl_->conn.get()) == PQTRANS_IDLE;
 }
 
+asio::awaitable<void> AsyncConnection::close(std::chrono::milliseconds timeout) {
+  if (!impl_->conn) co_return;
+  impl_->broken = true;
+  // A duplicate of the socket outlives PQfinish, which sends Terminate and closes libpq's own.
+  const int socket = PQsocket(impl_->conn.get());
+  const int watched = socket >= 0 ? ::dup(socket) : -1;
+  impl_->conn.reset();
+  impl_->socket.reset();
+  if (watched < 0) co_return;
+  const auto deadline = Clock::now() + timeout;
+  try {
+    char discarded[512];
+    for (;;) {
+      const bool readable = co_await wait_ready(impl_->executor, watched, WaitType::wait_read, deadline);
+      if (!readable) break;
+      // End of file, or a reset, is the server gone.
+      const auto n = ::recv(watched, discarded, sizeof discarded, MSG_DONTWAIT);
+      if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) break;
+    }
+  } catch (const std::exception&) {
+    // Shutting down: the connection is closed on our side either way.
+  }
+  ::close(watched);
+}
+
 asio::awaitable<std::unique_ptr<AsyncConnection>> AsyncConnection::connect(asio::any_io_executor executor,
                                                                            std::string conninfo,
                                                                            std::chrono::milliseconds timeout,
@@ -136,6 +216,8 @@ asio::awaitable<std::unique_ptr<AsyncConnection>> AsyncConnection::connect(asio:
       throw DbUnavailable("cannot connect to PostgreSQL (" + log::redact(conninfo) + "): timed out");
   }
   PQsetnonblocking(impl->conn.get(), 1);
+  // Only now: PQconnectPoll may change sockets while it tries the server's addresses.
+  impl->socket = std::make_shared<Descriptor>(executor, ::dup(PQsocket(impl->conn.get())));
   PQsetNoticeProcessor(impl->conn.get(), [](void*, const char*) {}, nullptr);
   co_return std::unique_ptr<AsyncConnection>(new AsyncConnection(std::move(impl)));
 }
@@ -149,6 +231,30 @@ asio::awaitable<PgResult> AsyncConnection::query(const char* sql, std::vector<Pa
   if (!PQsendQueryParams(impl_->conn.get(), sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr,
                          nullptr, 0))
     impl_->fail_unavailable("cannot send to the database: " + trimmed(PQerrorMessage(impl_->conn.get())));
+  co_await impl_->flush(deadline);
+  co_return co_await impl_->collect(deadline);
+}
+
+asio::awaitable<PgResult> AsyncConnection::query_prepared(const char* sql, std::vector<Param> params,
+                                                           std::chrono::milliseconds timeout) {
+  const auto deadline = Clock::now() + timeout;
+  PGconn* conn = impl_->conn.get();
+  auto statement = impl_->prepared.find(sql);
+  if (statement == impl_->prepared.end()) {
+    // Remembered only once PostgreSQL accepted it: a failed prepare is tried again next time.
+    const auto name = "pga_" + std::to_string(impl_->prepared.size() + 1);
+    if (!PQsendPrepare(conn, name.c_str(), sql, static_cast<int>(params.size()), nullptr))
+      impl_->fail_unavailable("cannot send to the database: " + trimmed(PQerrorMessage(conn)));
+    co_await impl_->flush(deadline);
+    co_await impl_->collect(deadline);
+    statement = impl_->prepared.emplace(sql, name).first;
+  }
+  std::vector<const char*> values;
+  values.reserve(params.size());
+  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
+  if (!PQsendQueryPrepared(conn, statement->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                           nullptr, 0))
+    impl_->fail_unavailable("cannot send to the database: " + trimmed(PQerrorMessage(conn)));
   co_await impl_->flush(deadline);
   co_return co_await impl_->collect(deadline);
 }

@@ -98,6 +98,8 @@ constexpr Column kPgStatsTableColumns[] = {
     {"toast_blks_hit", Int64, Counter},
     {"tidx_blks_read", Int64, Counter},
     {"tidx_blks_hit", Int64, Counter},
+    // pg_table_size (heap, TOAST, free space and visibility maps), pg_indexes_size and
+    // pg_total_relation_size (both together); age(relfrozenxid).
     {"table_size_bytes", Int64, Gauge},
     {"indexes_size_bytes", Int64, Gauge},
     {"total_size_bytes", Int64, Gauge},
@@ -117,7 +119,7 @@ constexpr Column kPgStatsIndexColumns[] = {
     {"idx_tup_fetch", Int64, Counter},
     {"idx_blks_read", Int64, Counter},
     {"idx_blks_hit", Int64, Counter},
-    {"index_size_bytes", Int64, Gauge},
+    {"index_size_bytes", Int64, Gauge},  // pg_relation_size of the index
 };
 
 constexpr Column kPgBgwriterColumns[] = {

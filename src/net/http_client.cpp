@@ -131,6 +131,10 @@ struct HttpsClient::Impl {
     beast::get_lowest_layer(*fresh).expires_at(deadline);
     auto [connect_ec, endpoint] = co_await beast::get_lowest_layer(*fresh).async_connect(endpoints, nothrow);
     if (connect_ec) fail("connecting to", connect_ec, timeout);
+    // Headers and body go out in separate writes; with Nagle the body's last segment would wait
+    // for the server's delayed ACK, about 40 ms on every push.
+    boost::system::error_code ignored;
+    beast::get_lowest_layer(*fresh).socket().set_option(asio::ip::tcp::no_delay(true), ignored);
     if (!expect_server_identity(*fresh, host))
       throw TransportError("cannot set the expected TLS server name " + host, {});
     auto [handshake_ec] = co_await fresh->async_handshake(asio::ssl::stream_base::client, nothrow);

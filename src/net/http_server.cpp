@@ -112,6 +112,9 @@ struct HttpServer::Impl {
         pause.expires_after(kAcceptRetryPause);
         co_await pause.async_wait(nothrow);
       } else if (self->shared->has_room()) {
+        // Responses leave in several writes; Nagle would hold the last one for a delayed ACK.
+        boost::system::error_code ignored;
+        socket.set_option(asio::ip::tcp::no_delay(true), ignored);
         detail::spawn_session(std::move(socket), self->tls, self->shared);
       }
     }

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "pganalytics/metrics/query_text.hpp"
 #include "pganalytics/net/http.hpp"
 #include "pganalytics/server/ingest.hpp"
 
@@ -324,6 +325,45 @@ void parse_samples(const json::array& samples, const Limits& limits, Batch& batc
   }
 }
 
+// --- query texts ---
+
+std::optional<std::int64_t> optional_integer(const json::object& object, std::string_view key,
+                                             const std::string& path) {
+  const auto* value = member(object, key);
+  if (!value) return std::nullopt;
+  if (!value->is_int64()) refuse("bad_field", path + "\"" + std::string(key) + "\" must be an integer within int64");
+  return value->get_int64();
+}
+
+QueryText query_text_of(const json::value& value, std::size_t index) {
+  const auto path = "query_texts[" + std::to_string(index) + "]: ";
+  if (!value.is_object()) refuse("bad_field", path + "a query text must be an object");
+  const auto& item = value.get_object();
+  const auto instance = string_field(item, "instance", path, kMaxName);
+  const auto queryid = optional_integer(item, "queryid", path);
+  if (!queryid) refuse("missing_field", path + "\"queryid\" is required");
+  // Not stored (texts are kept per instance and query id), but when sent they must be sound.
+  optional_integer(item, "dbid", path);
+  optional_integer(item, "userid", path);
+  const auto query = string_field(item, "query", path, metrics::kMaxQueryTextBytes);
+  // PostgreSQL text cannot hold NUL; refusing it here keeps the INSERT from failing mid-batch.
+  if (query.find('\0') != std::string_view::npos) refuse("bad_field", path + "\"query\" must not contain NUL");
+  return {std::string(instance), *queryid, std::string(query)};
+}
+
+std::vector<QueryText> query_texts_of(const json::object& batch, const Limits& limits) {
+  const auto* value = member(batch, "query_texts");
+  if (!value) return {};
+  if (!value->is_array()) refuse("bad_field", "\"query_texts\" must be an array of objects");
+  const auto& items = value->get_array();
+  if (items.size() > limits.max_query_texts)
+    refuse("batch_too_large", "\"query_texts\" has more than " + std::to_string(limits.max_query_texts) + " texts");
+  std::vector<QueryText> texts;
+  texts.reserve(items.size());
+  for (std::size_t i = 0; i < items.size(); ++i) texts.push_back(query_text_of(items[i], i));
+  return texts;
+}
+
 }  // namespace
 
 Batch parse_batch(std::string_view body, std::string_view authenticated_collector, const Limits& limits) {
@@ -342,6 +382,7 @@ Batch parse_batch(std::string_view body, std::string_view authenticated_collecto
   batch.agent_hostname = string_field(agent.get_object(), "hostname", "agent: ", kMaxAgentField);
   batch.dropped = dropped_ranges(object, batch.seq, limits);
   parse_samples(array_field(object, "samples", ""), limits, batch);
+  batch.query_texts = query_texts_of(object, limits);
   return batch;
 }
 

@@ -167,6 +167,7 @@ int run_server(const ServerConfig& config) {
   for (unsigned i = 1; i < threads; ++i) workers.emplace_back([&io] { io.run(); });
   io.run();
   for (auto& worker : workers) worker.join();
+  keep_until_exit(std::move(server));
   log::info("stopped");
   return cli::kExitOk;
 }

@@ -68,3 +68,19 @@ restart_server() {
   done
   fail "the server did not come back: $(tail -5 "$WORK/server.log")"
 }
+
+# enrol_agent [AGENT_LINE...] <<TOML: writes $WORK/agent.toml for an agent at a 1 s interval
+# pushing to the running server — AGENT_LINEs go in its [agent] table, stdin (the [[instance]]
+# blocks) follows — and registers it. Sets AGENT_STATE and COLLECTOR.
+enrol_agent() {
+  AGENT_STATE="$WORK/agent-state"
+  {
+    printf '[agent]\nstate_dir = "%s"\n' "$AGENT_STATE"
+    printf '%s\n' "$@"
+    printf '[server]\nurl = "%s"\n[collect]\ninterval = "1s"\n' "$SERVER_URL"
+    cat
+  } >"$WORK/agent.toml"
+  "$PGA_BIN" register --server "$SERVER_URL" --token "$("$PGA_BIN" token create --config "$WORK/server.toml" 2>/dev/null)" \
+    --ca-file "$CA" --config "$WORK/agent.toml" >/dev/null
+  COLLECTOR=$(jq -r .collector_id "$AGENT_STATE/credentials.json")
+}

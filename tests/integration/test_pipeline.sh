@@ -4,24 +4,14 @@
 # ingested_batches holds every seq from 1 without a gap and no metric row is stored twice.
 . "$(dirname "$0")/server_lib.sh"
 start_server pga_pipeline
-state="$WORK/agent-state"
 monitored="postgresql://postgres@127.0.0.1:$PGA_TEST_PG_PORT/postgres"
 agent_metrics_port=$(free_port)
-cat >"$WORK/agent.toml" <<TOML
-[agent]
-state_dir = "$state"
-metrics_listen = "127.0.0.1:$agent_metrics_port"
-[server]
-url = "$SERVER_URL"
-[collect]
-interval = "1s"
+enrol_agent "metrics_listen = \"127.0.0.1:$agent_metrics_port\"" <<TOML
 [[instance]]
 name = "main"
 conninfo = "$monitored"
 TOML
-"$PGA_BIN" register --server "$SERVER_URL" --token "$("$PGA_BIN" token create --config "$WORK/server.toml" 2>/dev/null)" \
-  --ca-file "$CA" --config "$WORK/agent.toml" >/dev/null
-collector=$(jq -r .collector_id "$state/credentials.json")
+collector=$COLLECTOR
 
 AGENT_PID=""
 start_agent() { "$PGA_BIN" agent --config "$WORK/agent.toml" >>"$WORK/agent.log" 2>&1 & AGENT_PID=$!; }

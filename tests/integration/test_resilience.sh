@@ -10,21 +10,12 @@ trap 'kill -KILL $AGENT_PID 2>/dev/null || true; stop_server; cluster_stop_all; 
 cluster_new storage </dev/null
 cluster_start storage
 start_server_on "$storage_URL"
-state="$WORK/agent-state"
-cat >"$WORK/agent.toml" <<TOML
-[agent]
-state_dir = "$state"
-[server]
-url = "$SERVER_URL"
-[collect]
-interval = "1s"
+enrol_agent <<TOML
 [[instance]]
 name = "main"
 conninfo = "postgresql://postgres@127.0.0.1:$PGA_TEST_PG_PORT/postgres"
 TOML
-"$PGA_BIN" register --server "$SERVER_URL" --token "$("$PGA_BIN" token create --config "$WORK/server.toml" 2>/dev/null)" \
-  --ca-file "$CA" --config "$WORK/agent.toml" >/dev/null
-collector=$(jq -r .collector_id "$state/credentials.json")
+collector=$COLLECTOR
 "$PGA_BIN" agent --config "$WORK/agent.toml" >>"$WORK/agent.log" 2>&1 &
 AGENT_PID=$!
 

@@ -4,6 +4,8 @@
 
 #include <boost/json.hpp>
 
+#include "pganalytics/agent/batch.hpp"
+#include "pganalytics/metrics/query_text.hpp"
 #include "pganalytics/net/http.hpp"
 #include "pganalytics/server/ingest.hpp"
 
@@ -305,4 +307,90 @@ TEST_CASE("the stored-batch counters and the ingest slots") {
   CHECK_NOTHROW(Slot(counters, 2));
   first.reset();
   CHECK(counters.in_flight == 0);
+}
+
+namespace {
+
+json::object query_text(std::string_view instance, std::int64_t queryid, std::string_view query) {
+  return {{"instance", instance}, {"queryid", queryid}, {"dbid", 5}, {"userid", 10}, {"query", query}};
+}
+
+json::object with_query_texts(json::value texts) {
+  auto batch = valid_batch();
+  batch["query_texts"] = std::move(texts);
+  return batch;
+}
+
+}  // namespace
+
+TEST_CASE("query texts come out of the batch with their instance and query id") {
+  CHECK(parse(valid_batch()).query_texts.empty());
+  auto texts = json::array{query_text("main", -9223372036854775807LL - 1, "SELECT $1"),
+                           json::object{{"instance", "main"}, {"queryid", 42}, {"query", "SELECT 'é\t\\'"}}};
+  const auto parsed = parse(with_query_texts(texts));
+  REQUIRE(parsed.query_texts.size() == 2);
+  CHECK(parsed.query_texts[0].instance == "main");
+  CHECK(parsed.query_texts[0].queryid == std::numeric_limits<std::int64_t>::min());
+  CHECK(parsed.query_texts[0].query == "SELECT $1");
+  CHECK(parsed.query_texts[1].queryid == 42);  // dbid and userid may be left out
+  CHECK(parsed.query_texts[1].query == "SELECT 'é\t\\'");
+}
+
+TEST_CASE("the texts the agent writes are the texts the server reads") {
+  const std::vector<pga::metrics::QueryText> sent{{"main", 7, 5, 10, "SELECT \"x\"\n FROM t WHERE a = $1"},
+                                                  {"other", -3, 1, 2, "UPDATE t SET b = $1"}};
+  const auto body = pga::agent::batch_json({kCollector, "0.1.0", "db01"}, 3, {}, {}, sent);
+  const auto parsed = parse_batch(body, kCollector, {});
+  REQUIRE(parsed.query_texts.size() == 2);
+  for (std::size_t i = 0; i < sent.size(); ++i) {
+    CHECK(parsed.query_texts[i].instance == sent[i].instance);
+    CHECK(parsed.query_texts[i].queryid == sent[i].queryid);
+    CHECK(parsed.query_texts[i].query == sent[i].query);
+  }
+  CHECK(json::parse(pga::agent::batch_json({kCollector, "0.1.0", "db01"}, 3, {}, {})).as_object().if_contains(
+            "query_texts") == nullptr);
+}
+
+TEST_CASE("a query text of up to 16 KiB is accepted, a longer one refuses the batch") {
+  // 16384 bytes of two-byte characters: the bound is in bytes after JSON decoding, not in characters.
+  std::string longest;
+  while (longest.size() < pga::metrics::kMaxQueryTextBytes) longest += "é";
+  CHECK(parse(with_query_texts(json::array{query_text("main", 1, longest)})).query_texts[0].query.size() == 16384);
+  check_refused(refusal_of(with_query_texts(json::array{query_text("main", 1, longest + "x")})), 400, "bad_field",
+                {"query_texts[0]", "query"});
+}
+
+TEST_CASE("every malformed query text refuses the batch, naming the text and the field") {
+  check_refused(refusal_of(with_query_texts("SELECT 1")), 400, "bad_field", {"query_texts"});
+  check_refused(refusal_of(with_query_texts(json::array{query_text("main", 1, "SELECT 1"), 5})), 400, "bad_field",
+                {"query_texts[1]"});
+  const auto refused_with = [](std::string_view field, json::value value, std::string_view code) {
+    auto text = query_text("main", 1, "SELECT 1");
+    if (value.is_null()) text.erase(field);
+    else text[field] = std::move(value);
+    check_refused(refusal_of(with_query_texts(json::array{text})), 400, code, {"query_texts[0]", field});
+  };
+  refused_with("instance", nullptr, "missing_field");
+  refused_with("instance", "", "bad_field");
+  refused_with("instance", 3, "bad_field");
+  refused_with("instance", json::string(201, 'i'), "bad_field");
+  refused_with("queryid", nullptr, "missing_field");
+  refused_with("queryid", "123", "bad_field");
+  refused_with("queryid", 1.5, "bad_field");
+  refused_with("queryid", 18446744073709551615ULL, "bad_field");
+  refused_with("dbid", "5", "bad_field");
+  refused_with("userid", 2.5, "bad_field");
+  refused_with("query", nullptr, "missing_field");
+  refused_with("query", 12, "bad_field");
+  refused_with("query", "", "bad_field");
+  refused_with("query", json::string(std::string_view("SELECT \0", 8)), "bad_field");
+}
+
+TEST_CASE("a batch holds a bounded number of query texts") {
+  Limits limits;
+  limits.max_query_texts = 1;
+  const auto two = with_query_texts(json::array{query_text("main", 1, "SELECT 1"), query_text("main", 2, "SELECT 2")});
+  check_refused(refusal_of(two, limits), 400, "batch_too_large", {"query_texts"});
+  limits.max_query_texts = 2;
+  CHECK(parse(two, limits).query_texts.size() == 2);
 }

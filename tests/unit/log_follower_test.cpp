@@ -1,5 +1,6 @@
 // The log follower on real files: partial lines, restarts from saved state, rotation, truncation
 // (also refilled past the offset), the per-poll byte cap, and locating the current log.
+#include "temp_dir.hpp"
 #include <doctest/doctest.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -15,20 +16,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "pga-log-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()));
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-};
+using pga::test::TempDir;
+using pga::test::append;
 
-void append(const fs::path& file, std::string_view text) {
-  std::ofstream out(file, std::ios::app | std::ios::binary);
-  out << text;
-}
 
 std::string line(int n) { return R"({"error_severity":"LOG","message":"m)" + std::to_string(n) + "\"}\n"; }
 

@@ -1,4 +1,5 @@
 // Secret boxes (AES-256-GCM) and the master key file: round trip, tamper detection, file modes.
+#include "temp_dir.hpp"
 #include <doctest/doctest.h>
 #include <sys/stat.h>
 
@@ -14,11 +15,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path = fs::temp_directory_path() / ("pga-secret-box-" + hex(random_bytes(8)));
-  TempDir() { fs::create_directory(path); }
-  ~TempDir() { fs::remove_all(path); }
-};
+using pga::test::TempDir;
+
 
 unsigned mode_of(const fs::path& path) {
   struct stat status {};

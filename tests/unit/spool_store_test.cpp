@@ -1,5 +1,6 @@
 // The spool on real files: order and seq numbering across reopen, rotation and deletion, the
 // full spool, quarantine, and recovery from torn tails and damaged records at every byte offset.
+#include "temp_dir.hpp"
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 #include <stdlib.h>
@@ -16,16 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "pga-spool-XXXXXX").string();
-    REQUIRE(::mkdtemp(pattern.data()));
-    path = pattern;
-  }
-  ~TempDir() { fs::remove_all(path); }
-  fs::path spool() const { return path / "spool"; }
-};
+using pga::test::TempDir;
 
 constexpr std::size_t kPad = 8;
 
@@ -74,7 +66,7 @@ using Seqs = std::vector<std::uint64_t>;
 
 TEST_CASE("spool: append, oldest and acknowledge keep order; seqs count from 1") {
   TempDir dir;
-  auto spool = Spool::open(dir.spool(), {});
+  auto spool = Spool::open((dir.path / "spool"), {});
   CHECK_FALSE(spool.oldest());
   CHECK(append(spool) == 1);
   CHECK(append(spool) == 2);
@@ -88,48 +80,48 @@ TEST_CASE("spool: append, oldest and acknowledge keep order; seqs count from 1")
   CHECK(spool.stats().batches == 0);
   spool.acknowledge(2);  // already forgotten: a no-op
   CHECK_THROWS_AS(spool.acknowledge(4), std::invalid_argument);
-  CHECK_THROWS_AS(Spool::open(dir.spool(), {}), std::runtime_error);  // one user at a time
+  CHECK_THROWS_AS(Spool::open((dir.path / "spool"), {}), std::runtime_error);  // one user at a time
 }
 
 TEST_CASE("spool: seq and acknowledgements survive reopen, also once every segment is deleted") {
   TempDir dir;
   {
-    auto spool = Spool::open(dir.spool(), {});
+    auto spool = Spool::open((dir.path / "spool"), {});
     for (int i = 0; i < 3; ++i) append(spool);
     spool.acknowledge(1);
   }
   {
-    auto spool = Spool::open(dir.spool(), {});
+    auto spool = Spool::open((dir.path / "spool"), {});
     CHECK(spool.oldest()->seq == 2);
     CHECK(append(spool) == 4);
     CHECK(drain(spool) == Seqs{2, 3, 4});
-    CHECK(segment_files(dir.spool()).empty());
+    CHECK(segment_files((dir.path / "spool")).empty());
   }
-  auto spool = Spool::open(dir.spool(), {});
+  auto spool = Spool::open((dir.path / "spool"), {});
   CHECK_FALSE(spool.oldest());
   CHECK(append(spool) == 5);
 }
 
 TEST_CASE("spool: segments rotate at segment_bytes and go once fully acknowledged") {
   TempDir dir;
-  auto spool = Spool::open(dir.spool(), {512ull << 20, 2 * record_size() + 1});
+  auto spool = Spool::open((dir.path / "spool"), {512ull << 20, 2 * record_size() + 1});
   for (int i = 0; i < 7; ++i) append(spool);
   using Names = std::vector<std::string>;
   const Names all{"00000000000000000001.seg", "00000000000000000003.seg", "00000000000000000005.seg",
                   "00000000000000000007.seg"};
-  CHECK(segment_files(dir.spool()) == all);
+  CHECK(segment_files((dir.path / "spool")) == all);
   spool.acknowledge(1);
-  CHECK(segment_files(dir.spool()) == all);  // its segment still holds batch 2
+  CHECK(segment_files((dir.path / "spool")) == all);  // its segment still holds batch 2
   spool.acknowledge(2);
-  CHECK(segment_files(dir.spool()) == Names(all.begin() + 1, all.end()));
+  CHECK(segment_files((dir.path / "spool")) == Names(all.begin() + 1, all.end()));
   spool.acknowledge(6);  // cumulative
-  CHECK(segment_files(dir.spool()) == Names{all.back()});
+  CHECK(segment_files((dir.path / "spool")) == Names{all.back()});
   CHECK(spool.stats().bytes == record_size());
   spool.acknowledge(7);
-  CHECK(segment_files(dir.spool()).empty());
+  CHECK(segment_files((dir.path / "spool")).empty());
   CHECK(spool.stats().bytes == 0);
   CHECK(append(spool) == 8);
-  CHECK(segment_files(dir.spool()) == Names{"00000000000000000008.seg"});
+  CHECK(segment_files((dir.path / "spool")) == Names{"00000000000000000008.seg"});
 }
 
 TEST_CASE("spool: when full, the oldest batches go whole and each range is reported exactly once") {
@@ -141,7 +133,7 @@ TEST_CASE("spool: when full, the oldest batches go whole and each range is repor
     return payload_for(seq, pad);
   };
   {
-    auto spool = Spool::open(dir.spool(), options);
+    auto spool = Spool::open((dir.path / "spool"), options);
     for (std::uint64_t i = 1; i <= 60; ++i) {
       // Every tenth batch is larger, so that one append drops several batches at once.
       spool.append([&](auto seq, const auto& dropped) { return build(seq, dropped, i % 10 ? kPad : 400); });
@@ -153,7 +145,7 @@ TEST_CASE("spool: when full, the oldest batches go whole and each range is repor
                     std::length_error);
   }
   // Ranges not reported yet survive a restart too.
-  auto spool = Spool::open(dir.spool(), options);
+  auto spool = Spool::open((dir.path / "spool"), options);
   auto delivered = drain(spool);
   CHECK(spool.append([&](auto seq, const auto& dropped) { return build(seq, dropped, kPad); }) == 61);
   delivered.push_back(61);
@@ -180,18 +172,18 @@ TEST_CASE("spool: a dropped range is reported once, whenever the agent restarts"
   const SpoolOptions options{4 * record_size(), 1 << 20};  // four batches, one per segment
   std::vector<SeqRange> dropped;
   {
-    auto spool = Spool::open(dir.spool(), options);
+    auto spool = Spool::open((dir.path / "spool"), options);
     for (int i = 0; i < 5; ++i) append(spool, &dropped);
     CHECK(dropped.empty());  // batch 1 went during the fifth append, after its build()
     CHECK(spool.stats().dropped_batches == 1);
   }
   {
-    auto spool = Spool::open(dir.spool(), options);
+    auto spool = Spool::open((dir.path / "spool"), options);
     CHECK(drain(spool) == Seqs{2, 3, 4, 5});
     CHECK(append(spool, &dropped) == 6);
     CHECK(dropped == std::vector<SeqRange>{{1, 1}});
   }
-  auto spool = Spool::open(dir.spool(), options);
+  auto spool = Spool::open((dir.path / "spool"), options);
   CHECK(append(spool, &dropped) == 7);
   CHECK(dropped.empty());
 }
@@ -201,13 +193,13 @@ TEST_CASE("spool: ranges handed to an append cut by a crash are handed out again
   const SpoolOptions options{4 * record_size(), 1 << 20};  // four batches, one per segment
   std::vector<SeqRange> dropped;
   {
-    auto spool = Spool::open(dir.spool(), options);
+    auto spool = Spool::open((dir.path / "spool"), options);
     for (int i = 0; i < 5; ++i) append(spool);  // the fifth drops batch 1
     CHECK(append(spool, &dropped) == 6);        // reports 1, drops 2
     CHECK(dropped == std::vector<SeqRange>{{1, 1}});
   }
-  fs::resize_file(dir.spool() / "00000000000000000006.seg", 10);  // as if killed inside append(6)
-  auto spool = Spool::open(dir.spool(), options);
+  fs::resize_file((dir.path / "spool") / "00000000000000000006.seg", 10);  // as if killed inside append(6)
+  auto spool = Spool::open((dir.path / "spool"), options);
   CHECK(spool.stats().torn_records == 1);
   CHECK(append(spool, &dropped) == 6);
   CHECK(dropped == std::vector<SeqRange>{{1, 2}});
@@ -215,7 +207,7 @@ TEST_CASE("spool: ranges handed to an append cut by a crash are handed out again
 
 TEST_CASE("spool: quarantine keeps the batch and the server's answer in rejected/ and forgets it") {
   TempDir dir;
-  auto spool = Spool::open(dir.spool(), {});
+  auto spool = Spool::open((dir.path / "spool"), {});
   for (int i = 0; i < 3; ++i) append(spool);
   CHECK_THROWS_AS(spool.quarantine(2, 400, "{}"), std::invalid_argument);  // not the oldest
   spool.quarantine(1, 400, R"({"error":{"code":"unknown_family","message":"no family x"}})");
@@ -245,11 +237,11 @@ TEST_CASE("spool: quarantine keeps the batch and the server's answer in rejected
 struct Original {
   TempDir dir;
   Original(const SpoolOptions& options, int count, std::uint64_t acknowledged = 0) {
-    auto spool = Spool::open(dir.spool(), options);
+    auto spool = Spool::open((dir.path / "spool"), options);
     for (int i = 0; i < count; ++i) append(spool);
     if (acknowledged > 0) spool.acknowledge(acknowledged);
   }
-  void copy_to(const TempDir& target) const { fs::copy(dir.spool(), target.spool(), fs::copy_options::recursive); }
+  void copy_to(const TempDir& target) const { fs::copy((dir.path / "spool"), (target.path / "spool"), fs::copy_options::recursive); }
 };
 
 // Cuts batch 3's record at every byte offset, as a crash during its append would.
@@ -259,8 +251,8 @@ void check_torn_tail(const SpoolOptions& options, const char* last_segment, std:
     CAPTURE(cut);
     TempDir dir;
     original.copy_to(dir);
-    fs::resize_file(dir.spool() / last_segment, cut);
-    auto spool = Spool::open(dir.spool(), options);
+    fs::resize_file((dir.path / "spool") / last_segment, cut);
+    auto spool = Spool::open((dir.path / "spool"), options);
     CHECK(spool.stats().torn_records == (cut > start ? 1 : 0));
     CHECK(spool.stats().damaged_records == 0);
     CHECK(spool.stats().batches == 1);
@@ -281,13 +273,13 @@ TEST_CASE("spool: a torn tail at any byte is cut off and counted; complete recor
     const Original original({}, 3);
     TempDir dir;
     original.copy_to(dir);
-    fs::resize_file(dir.spool() / "00000000000000000001.seg", 2 * record_size() + 7);
+    fs::resize_file((dir.path / "spool") / "00000000000000000001.seg", 2 * record_size() + 7);
     {
-      auto spool = Spool::open(dir.spool(), {});
+      auto spool = Spool::open((dir.path / "spool"), {});
       CHECK(append(spool) == 3);
       CHECK(append(spool) == 4);
     }
-    auto spool = Spool::open(dir.spool(), {});
+    auto spool = Spool::open((dir.path / "spool"), {});
     CHECK(spool.stats().torn_records == 0);
     CHECK(drain(spool) == Seqs{1, 2, 3, 4});
   }
@@ -301,8 +293,8 @@ void check_damaged_middle(const SpoolOptions& options, const char* segment, std:
     CAPTURE(i);
     TempDir dir;
     original.copy_to(dir);
-    flip_byte(dir.spool() / segment, record_offset + i);
-    auto spool = Spool::open(dir.spool(), options);
+    flip_byte((dir.path / "spool") / segment, record_offset + i);
+    auto spool = Spool::open((dir.path / "spool"), options);
     CHECK(spool.stats().damaged_records == 1);
     CHECK(spool.stats().torn_records == 0);
     CHECK(spool.stats().batches == 4);
@@ -326,12 +318,12 @@ TEST_CASE("spool: a damaged record in the middle is skipped, counted and reporte
     const Original original({}, 5);
     TempDir dir;
     original.copy_to(dir);
-    flip_byte(dir.spool() / "00000000000000000001.seg", 2 * record_size() + 30);
+    flip_byte((dir.path / "spool") / "00000000000000000001.seg", 2 * record_size() + 30);
     {
-      auto spool = Spool::open(dir.spool(), {});
+      auto spool = Spool::open((dir.path / "spool"), {});
       CHECK(drain(spool) == Seqs{1, 2, 4, 5});
     }
-    auto spool = Spool::open(dir.spool(), {});
+    auto spool = Spool::open((dir.path / "spool"), {});
     CHECK(spool.stats().damaged_records == 0);
     std::vector<SeqRange> dropped;
     CHECK(append(spool, &dropped) == 6);
@@ -343,9 +335,9 @@ TEST_CASE("spool: a damaged record in the middle is skipped, counted and reporte
 
 TEST_CASE("spool: a record damaged while open is skipped and reported too") {
   TempDir dir;
-  auto spool = Spool::open(dir.spool(), {});
+  auto spool = Spool::open((dir.path / "spool"), {});
   for (int n = 0; n < 4; ++n) append(spool);
-  flip_byte(dir.spool() / "00000000000000000001.seg", 2 * record_size() + 30);
+  flip_byte((dir.path / "spool") / "00000000000000000001.seg", 2 * record_size() + 30);
   spool.acknowledge(1);
   CHECK(spool.oldest()->seq == 2);
   spool.acknowledge(2);
@@ -359,10 +351,10 @@ TEST_CASE("spool: a record damaged while open is skipped and reported too") {
 TEST_CASE("spool: a damaged state file stops open() instead of guessing seqs") {
   TempDir dir;
   {
-    auto spool = Spool::open(dir.spool(), {});
+    auto spool = Spool::open((dir.path / "spool"), {});
     append(spool);
     spool.acknowledge(1);
   }
-  flip_byte(dir.spool() / "state", 30);
-  CHECK_THROWS_AS(Spool::open(dir.spool(), {}), std::runtime_error);
+  flip_byte((dir.path / "spool") / "state", 30);
+  CHECK_THROWS_AS(Spool::open((dir.path / "spool"), {}), std::runtime_error);
 }

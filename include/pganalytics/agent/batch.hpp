@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "pganalytics/agent/spool.hpp"
+#include "pganalytics/metrics/query_text.hpp"
 #include "pganalytics/metrics/sample.hpp"
 
 namespace pga::agent {
@@ -15,7 +16,8 @@ struct BatchHeader {
   std::string hostname;
 };
 
+// "query_texts" is left out when there are none.
 std::string batch_json(const BatchHeader& header, std::uint64_t seq, const std::vector<metrics::Sample>& samples,
-                       const std::vector<SeqRange>& dropped);
+                       const std::vector<SeqRange>& dropped, const std::vector<metrics::QueryText>& query_texts = {});
 
 }  // namespace pga::agent

@@ -11,7 +11,7 @@ namespace pga {
 struct InstanceConfig {
   std::string name;
   std::string conninfo;
-  std::int64_t max_connections = 2;
+  std::int64_t max_connections = 4;
   std::int64_t max_objects_per_database = 1000;
   std::int64_t statements_top_n = 500;
   std::string log_path;  // empty: located through the server's logging settings

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 
 namespace pga {
 
@@ -17,6 +18,16 @@ T run_on(boost::asio::io_context& io, boost::asio::awaitable<T> task) {
   io.restart();
   while (future.wait_for(std::chrono::seconds(0)) != std::future_status::ready) io.run_one();
   return future.get();
+}
+
+// For what a long-running event loop works on (the server, the agent), called once the loop has
+// stopped. Coroutines still suspended then are destroyed with the io_context, and their locals (a
+// session's turn, a pool lease) reach into these objects, which must therefore outlive it. Nor
+// may they be destroyed after it, since their own timers and sockets would reach into its
+// destroyed services: the process is exiting, so they are left to the operating system.
+template <typename T>
+void keep_until_exit(std::unique_ptr<T> owner) {
+  static_cast<void>(owner.release());
 }
 
 template <typename T>

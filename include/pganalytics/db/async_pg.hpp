@@ -59,10 +59,27 @@ class AsyncConnection {
     (params.push_back(to_param(std::forward<Args>(args))), ...);
     return query(sql, std::move(params));
   }
+  // The same as exec, through a statement this connection prepares on first use: SQL run for
+  // every request is parsed and analysed once per connection rather than each time. `sql` must
+  // be fixed text, as it names the prepared statement.
+  template <typename... Args>
+  boost::asio::awaitable<PgResult> exec_prepared(const char* sql, Args&&... args) {
+    std::vector<Param> params;
+    params.reserve(sizeof...(args));
+    (params.push_back(to_param(std::forward<Args>(args))), ...);
+    return query_prepared(sql, std::move(params));
+  }
+  boost::asio::awaitable<PgResult> query_prepared(const char* sql, std::vector<Param> params,
+                                                  std::chrono::milliseconds timeout = std::chrono::seconds(30));
   // COPY ... FROM STDIN with `data` in COPY text format.
   boost::asio::awaitable<void> copy_in(const std::string& copy_sql, std::string_view data,
                                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
   bool healthy() const;
+  // Ends the session and waits, at most `timeout`, until the server has closed its end. A
+  // backend leaves pg_stat_activity and stops counting against connection limits before it
+  // closes its socket, so a connection opened after close() never overlaps this one on the
+  // server. Never throws; the connection is unusable afterwards.
+  boost::asio::awaitable<void> close(std::chrono::milliseconds timeout);
 
  private:
   struct Impl;

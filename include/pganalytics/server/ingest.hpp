@@ -39,6 +39,7 @@ struct Limits {
   std::size_t max_samples = 10'000;
   std::size_t max_cells = 1'000'000;
   std::size_t max_dropped_ranges = 1'000;
+  std::size_t max_query_texts = 10'000;
   // Samples older than their family's retention are skipped (retention would drop them at once);
   // samples later than `latest_us` come from a wrong clock and refuse the batch. Together they
   // bound the days, hence the partitions, one batch can touch.
@@ -70,6 +71,14 @@ struct SeqRange {
   std::int64_t last;
 };
 
+// A pg_stat_statements text of "query_texts"; its instance is checked against the collector's
+// instances when stored, since a text may follow the rows of its statement in a later batch.
+struct QueryText {
+  std::string instance;
+  std::int64_t queryid;
+  std::string query;
+};
+
 struct Batch {
   std::string collector_id;
   std::int64_t seq = 0;
@@ -79,6 +88,7 @@ struct Batch {
   std::vector<FamilyColumns> families;
   std::vector<Sample> samples;
   std::vector<SeqRange> dropped;
+  std::vector<QueryText> query_texts;
   std::size_t expired_samples = 0;  // skipped as older than retention
   std::size_t row_count() const;
 };

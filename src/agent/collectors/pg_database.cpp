@@ -1,47 +1,9 @@
-// pg_stats_database and pg_instance. Columns a version lacks are simply not selected (the server
-// stores them as NULL); renamed ones are aliased to the registry's names.
-#include <fmt/format.h>
-
+// pg_stats_database. Columns a version lacks are simply not selected (the server stores them as
+// NULL); renamed ones are aliased to the registry's names.
 #include "pganalytics/agent/collectors/pg_collectors.hpp"
+#include "pganalytics/agent/collectors/sql_collector.hpp"
 
 namespace pga::agent::collectors {
-namespace {
-
-class SqlCollector : public Collector {
- public:
-  SqlCollector(std::string family, std::shared_ptr<PgSession> session, std::string (*sql_for)(int))
-      : family_(std::move(family)), session_(std::move(session)), sql_for_(sql_for) {}
-  const std::string& family() const override { return family_; }
-  const std::string& instance() const override { return session_->instance(); }
-
-  boost::asio::awaitable<std::vector<metrics::Sample>> collect() override {
-    const int version = co_await session_->server_version_num();
-    const auto sql = sql_for_(version);
-    const auto at = std::chrono::system_clock::now();
-    auto result = co_await session_->query(sql.c_str());
-    std::vector<metrics::Sample> samples;
-    samples.push_back(sample_from_result(family_, session_->instance(), at, result));
-    co_return samples;
-  }
-
- private:
-  std::string family_;
-  std::shared_ptr<PgSession> session_;
-  std::string (*sql_for_)(int);
-};
-
-std::string pg_instance_sql(int) {
-  return fmt::format(
-      "SELECT s.system_identifier, c.timeline_id, current_setting('server_version_num')::bigint AS server_version_num, "
-      "{} AS postmaster_start_time, pg_is_in_recovery() AS in_recovery, true AS up, "
-      "current_setting('max_connections')::bigint AS max_connections, "
-      "(SELECT max(age(datfrozenxid)) FROM pg_database)::bigint AS oldest_xid_age, "
-      "(SELECT extversion FROM pg_extension WHERE extname = 'pg_stat_statements') AS pg_stat_statements_version "
-      "FROM pg_control_system() s, pg_control_checkpoint() c",
-      rfc3339_sql("pg_postmaster_start_time()"));
-}
-
-}  // namespace
 
 std::string pg_stats_database_sql(int version) {
   std::string columns =
@@ -65,11 +27,8 @@ std::string pg_stats_database_sql(int version) {
 }
 
 CollectorPtr make_pg_stats_database(std::shared_ptr<PgSession> session) {
-  return std::make_unique<SqlCollector>("pg_stats_database", std::move(session), pg_stats_database_sql);
-}
-
-CollectorPtr make_pg_instance(std::shared_ptr<PgSession> session) {
-  return std::make_unique<SqlCollector>("pg_instance", std::move(session), pg_instance_sql);
+  return std::make_unique<SqlCollector>("pg_stats_database", std::move(session),
+                                        std::vector<StatementFor>{pg_stats_database_sql});
 }
 
 }  // namespace pga::agent::collectors

@@ -1,5 +1,5 @@
-// Agent sessions run with application_name "pganalytics-agent", short statement and lock
-// timeouts and read-only transactions, so monitoring can never hold locks or run away.
+// Agent sessions run with application_name "pganalytics-agent", short statement and lock timeouts,
+// read-only transactions (monitoring never holds locks or runs away) and UTF-8 (batches are JSON).
 #include "pganalytics/agent/collectors/pg_session.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -20,16 +20,40 @@ std::string rfc3339_sql(const std::string& expression) {
 PgSession::PgSession(boost::asio::any_io_executor executor, std::string instance, std::string conninfo)
     : executor_(std::move(executor)), instance_(std::move(instance)), conninfo_(std::move(conninfo)) {}
 
+namespace {
+
+// Long enough for a loaded server across a network, short enough that an instance that does not
+// answer costs its own collectors little: they wait out one attempt per pause, not one each.
+constexpr std::chrono::seconds kConnectTimeout{5};
+constexpr std::chrono::seconds kReconnectPause{5};
+
+}  // namespace
+
+boost::asio::awaitable<std::unique_ptr<db::AsyncConnection>> open_agent_connection(
+    boost::asio::any_io_executor executor, std::string conninfo) {
+  auto conn = co_await db::AsyncConnection::connect(executor, conninfo, kConnectTimeout, "pganalytics-agent");
+  co_await conn->query(
+      "SELECT set_config('statement_timeout', '5s', false), set_config('lock_timeout', '1s', false), "
+      "set_config('default_transaction_read_only', 'on', false), set_config('client_encoding', 'UTF8', false)");
+  co_return conn;
+}
+
 boost::asio::awaitable<void> PgSession::ensure_connected() {
   if (conn_ && conn_->healthy()) co_return;
   conn_.reset();
-  auto conn = co_await db::AsyncConnection::connect(executor_, conninfo_, std::chrono::seconds(10), "pganalytics-agent");
-  co_await conn->query(
-      "SELECT set_config('statement_timeout', '5s', false), set_config('lock_timeout', '1s', false), "
-      "set_config('default_transaction_read_only', 'on', false)");
-  auto version = co_await conn->query("SELECT current_setting('server_version_num')::int");
-  version_ = static_cast<int>(version.get_int(0, 0));
-  conn_ = std::move(conn);
+  // Right after a failed connect the instance's other collectors fail at once, with its reason.
+  if (std::chrono::steady_clock::now() < reconnect_after_) throw db::DbUnavailable(connect_error_);
+  try {
+    auto conn = co_await open_agent_connection(executor_, conninfo_);
+    auto version = co_await conn->query("SELECT current_setting('server_version_num')::int");
+    version_ = static_cast<int>(version.get_int(0, 0));
+    conn_ = std::move(conn);
+    ++connections_opened_;
+  } catch (const db::DbUnavailable& e) {
+    reconnect_after_ = std::chrono::steady_clock::now() + kReconnectPause;
+    connect_error_ = e.what();
+    throw;
+  }
 }
 
 namespace {
@@ -57,11 +81,14 @@ class SessionTurn {
 
 }  // namespace
 
-boost::asio::awaitable<db::PgResult> PgSession::query(const char* sql) {
+boost::asio::awaitable<db::PgResult> PgSession::query(const char* sql) { return query_params(sql, {}); }
+
+boost::asio::awaitable<db::PgResult> PgSession::query_params(const char* sql, std::vector<db::Param> params) {
   auto turn = co_await SessionTurn::take(busy_);
   co_await ensure_connected();
   try {
-    co_return co_await conn_->exec(sql);
+    auto running = conn_->query(sql, std::move(params));
+    co_return co_await std::move(running);
   } catch (const db::DbUnavailable&) {
     conn_.reset();
     throw;

@@ -5,8 +5,10 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pganalytics/db/async_pg.hpp"
 #include "pganalytics/metrics/sample.hpp"
@@ -16,6 +18,11 @@ namespace pga::agent::collectors {
 // SQL that renders a timestamptz expression as RFC 3339 UTC text, the push batch's format.
 std::string rfc3339_sql(const std::string& expression);
 
+// Opens a connection with the agent's session settings (application_name "pganalytics-agent",
+// timeouts, read-only, UTF-8); every connection the agent holds to an instance is opened here.
+boost::asio::awaitable<std::unique_ptr<db::AsyncConnection>> open_agent_connection(
+    boost::asio::any_io_executor executor, std::string conninfo);
+
 class PgSession {
  public:
   PgSession(boost::asio::any_io_executor executor, std::string instance, std::string conninfo);
@@ -24,16 +31,31 @@ class PgSession {
   // collector on this session; on a broken connection the next call reconnects.
   // Throws db::DbError / DbUnavailable. Used from one thread (the agent's event loop).
   boost::asio::awaitable<db::PgResult> query(const char* sql);
+  // The same with parameters $1.. given as arguments (strings, numbers, nullopt for NULL).
+  template <typename... Args>
+  boost::asio::awaitable<db::PgResult> exec(const char* sql, Args&&... args) {
+    std::vector<db::Param> params;
+    params.reserve(sizeof...(args));
+    (params.push_back(db::to_param(std::forward<Args>(args))), ...);
+    return query_params(sql, std::move(params));
+  }
   boost::asio::awaitable<int> server_version_num();
+  // Grows with every connection opened: a collector that reads settings once per connection
+  // (the log's location) compares it to notice a reconnect, perhaps to a restarted server.
+  std::uint64_t connections_opened() const { return connections_opened_; }
 
  private:
+  boost::asio::awaitable<db::PgResult> query_params(const char* sql, std::vector<db::Param> params);
   boost::asio::awaitable<void> ensure_connected();
   boost::asio::any_io_executor executor_;
   std::string instance_;
   std::string conninfo_;
   std::unique_ptr<db::AsyncConnection> conn_;
   int version_ = 0;
+  std::chrono::steady_clock::time_point reconnect_after_{};  // no connect attempt before this
+  std::string connect_error_;                                // why the last attempt failed
   bool busy_ = false;  // the collectors of one instance share its connection, one query at a time
+  std::uint64_t connections_opened_ = 0;
 };
 
 // Types each result column by its name in `family` (the SQL aliases columns to registry names).
