@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "pganalytics/common/json_exact.hpp"
 #include "pganalytics/metrics/query_text.hpp"
 #include "pganalytics/net/http.hpp"
 #include "pganalytics/server/ingest.hpp"
@@ -75,7 +76,7 @@ std::int64_t timestamp_field(const json::object& object, std::string_view key, c
 
 json::value parse_root(std::string_view body, json::storage_ptr storage) {
   boost::system::error_code ec;
-  auto value = json::parse(body, ec, std::move(storage));
+  auto value = parse_json_exact(body, ec, std::move(storage));
   if (ec) refuse("bad_json", "the batch is not valid JSON: " + ec.message());
   if (!value.is_object()) refuse("bad_json", "the batch must be a JSON object");
   return value;

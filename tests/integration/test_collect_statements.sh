@@ -76,6 +76,9 @@ wait_until 30 has_rows metrics_pg_statements main "m.time > '$after_runs'" ||
   fail "no pg_statements read after the runs: $(tail -5 "$WORK/agent.log")"
 expect_eq "the latest stored row of the marked statement has pg_stat_statements' calls" "$marked_calls" \
   "$(stored "SELECT calls FROM pganalytics.metrics_pg_statements WHERE queryid = $marked ORDER BY time DESC LIMIT 1")"
+expect_eq "its total_exec_time equals pg_stat_statements' to the last bit" \
+  "$(sql "$app_url" "SELECT total_exec_time FROM pg_stat_statements WHERE queryid = $marked")" \
+  "$(stored "SELECT total_exec_time FROM pganalytics.metrics_pg_statements WHERE queryid = $marked ORDER BY time DESC LIMIT 1")"
 expect_eq "it is keyed by database and role, as a top-level statement" "app postgres true" \
   "$(stored "SELECT datname || ' ' || usename || ' ' || toplevel FROM pganalytics.metrics_pg_statements
              WHERE queryid = $marked ORDER BY time DESC LIMIT 1")"
