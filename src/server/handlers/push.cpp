@@ -72,16 +72,18 @@ awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request)
   co_await wait_for_slot(counters, capacity);
   const ingest::Slot slot(counters, capacity);
   ingest::Batch batch;
+  ingest::StoreOutcome outcome{};
   try {
     batch = co_await parse_on_cpu_pool(ctx, std::move(request.body), collector_id, limits_now(ctx.config));
+    auto lease = co_await ctx.pool->acquire();
+    // Storing refuses too (query texts of an instance this collector never sent).
+    outcome = co_await ingest::store_batch(*lease, batch);
   } catch (const net::ApiError& refusal) {
     // The agent will set the batch aside for good, so the reason must reach the operator.
     ++counters.batches_rejected;
     log::warn("refused a batch of collector {}: {}: {}", collector_id, refusal.code(), refusal.what());
     throw;
   }
-  auto lease = co_await ctx.pool->acquire();
-  const auto outcome = co_await ingest::store_batch(*lease, batch);
   if (outcome.duplicate) ++counters.batches_duplicate;
   else counters.record_stored(batch);
   co_return json_response(200, {{"status", outcome.duplicate ? "duplicate" : "stored"},
