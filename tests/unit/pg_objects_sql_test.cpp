@@ -65,7 +65,9 @@ TEST_CASE("pg_stats_table selects only the columns each version has") {
   CHECK(v12.find("LIMIT " + std::to_string(kWraparoundTablesPerDatabase)) != std::string::npos);
   CHECK(mentions(v12, "pg_table_size"));
   CHECK(mentions(v12, "pg_indexes_size"));
-  CHECK(v12.find("table_size + indexes_size AS total_size") != std::string::npos);  // = pg_total_relation_size
+  CHECK(v12.find("t.table_size + t.indexes_size AS total_size_bytes") != std::string::npos);  // = pg_total_relation_size
+  // Ranked by the catalog's page counts, sized only once kept: locks and stat() calls follow the cap.
+  CHECK(v12.find("ORDER BY pages DESC, relid LIMIT $1") < v12.find("pg_table_size"));
 }
 
 TEST_CASE("pg_stats_index selects last_idx_scan from 16 on") {

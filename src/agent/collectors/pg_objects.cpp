@@ -79,8 +79,9 @@ std::string index_blocks_of(const std::string& relation) {
 
 }  // namespace
 
-// Sizes are computed for every table (the cap keeps the biggest), the other figures only for the
-// tables kept. The pg_statio_user_tables columns are computed here as the view's PostgreSQL 15+
+// The cap keeps the biggest tables by the catalog's page counts (kept current by VACUUM and
+// ANALYZE), which cost no lock and no file lookup; only the tables kept are sized exactly, so
+// the AccessShareLocks and stat() calls of a read follow the cap, not the size of the schema. The pg_statio_user_tables columns are computed here as the view's PostgreSQL 15+
 // definition does, in every version: before 15 the view summed over each pair of table index and
 // TOAST index, so tidx_blks_* came out multiplied by the number of the table's indexes.
 std::string pg_stats_table_sql(int version) {
@@ -88,15 +89,18 @@ std::string pg_stats_table_sql(int version) {
   const bool v16 = version >= 160000;
   return fmt::format(
       "WITH tables AS MATERIALIZED ("
-      "SELECT s.*, NULLIF(c.reltoastrelid, 0::oid) AS toast_relid, pg_table_size(s.relid) AS table_size, "
-      "pg_indexes_size(s.relid) AS indexes_size, "
+      "SELECT s.*, NULLIF(c.reltoastrelid, 0::oid) AS toast_relid, "
+      "greatest(c.relpages, 0)::bigint + coalesce(greatest(tc.relpages, 0), 0) + coalesce((SELECT sum(greatest("
+      "ic.relpages, 0)) FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid WHERE ix.indrelid = s.relid), 0) "
+      "AS pages, "
       // Only tables and materialized views have a relfrozenxid; age() calls 0 infinitely old.
       "CASE WHEN c.relkind IN ('r', 'm') THEN age(c.relfrozenxid) END AS xid_age "
-      "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid), "
+      "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid), "
+      "kept AS ((SELECT relid FROM tables ORDER BY pages DESC, relid LIMIT $1) UNION "
+      "(SELECT relid FROM tables WHERE xid_age IS NOT NULL ORDER BY xid_age DESC, relid LIMIT {wraparound})), "
       // pg_total_relation_size is by definition this sum: each file is looked at once, not twice.
-      "sized AS (SELECT *, table_size + indexes_size AS total_size FROM tables), "
-      "kept AS ((SELECT relid FROM sized ORDER BY total_size DESC, relid LIMIT $1) UNION "
-      "(SELECT relid FROM sized WHERE xid_age IS NOT NULL ORDER BY xid_age DESC, relid LIMIT {wraparound})) "
+      "sized AS MATERIALIZED (SELECT t.*, pg_table_size(t.relid) AS table_size, pg_indexes_size(t.relid) AS "
+      "indexes_size FROM tables t JOIN kept USING (relid)) "
       "SELECT current_database() AS datname, t.schemaname, t.relname, t.relid::bigint AS relid, t.seq_scan, "
       "{last_seq_scan}t.seq_tup_read, t.idx_scan, {last_idx_scan}t.idx_tup_fetch, t.n_tup_ins, t.n_tup_upd, "
       "t.n_tup_del, t.n_tup_hot_upd, {n_tup_newpage_upd}t.n_live_tup, t.n_dead_tup, t.n_mod_since_analyze, "
@@ -108,9 +112,9 @@ std::string pg_stats_table_sql(int version) {
       "pg_stat_get_blocks_fetched(t.toast_relid) - pg_stat_get_blocks_hit(t.toast_relid) AS toast_blks_read, "
       "pg_stat_get_blocks_hit(t.toast_relid) AS toast_blks_hit, x.read AS tidx_blks_read, x.hit AS tidx_blks_hit, "
       "t.table_size AS table_size_bytes, t.indexes_size AS indexes_size_bytes, "
-      "t.total_size AS total_size_bytes, t.xid_age::bigint AS relfrozenxid_age "
-      "FROM sized t JOIN kept USING (relid) LEFT JOIN LATERAL {table_indexes} i ON true "
-      "LEFT JOIN LATERAL {toast_indexes} x ON true ORDER BY t.total_size DESC, t.relid",
+      "t.table_size + t.indexes_size AS total_size_bytes, t.xid_age::bigint AS relfrozenxid_age "
+      "FROM sized t LEFT JOIN LATERAL {table_indexes} i ON true "
+      "LEFT JOIN LATERAL {toast_indexes} x ON true ORDER BY t.table_size + t.indexes_size DESC, t.relid",
       fmt::arg("wraparound", kWraparoundTablesPerDatabase),
       fmt::arg("last_seq_scan", v16 ? rfc3339_sql("t.last_seq_scan") + " AS last_seq_scan, " : ""),
       fmt::arg("last_idx_scan", v16 ? rfc3339_sql("t.last_idx_scan") + " AS last_idx_scan, " : ""),
@@ -128,8 +132,9 @@ std::string pg_stats_index_sql(int version) {
       "SELECT current_database() AS datname, s.schemaname, s.relname, s.indexrelname, s.relid::bigint AS relid, "
       "s.indexrelid::bigint AS indexrelid, s.idx_scan, {last_idx_scan}s.idx_tup_read, s.idx_tup_fetch, "
       "io.idx_blks_read, io.idx_blks_hit, s.index_size AS index_size_bytes "
-      "FROM (SELECT u.*, pg_relation_size(u.indexrelid) AS index_size FROM pg_stat_user_indexes u "
-      "ORDER BY index_size DESC, u.indexrelid LIMIT $1) s "
+      // Ranked by the catalog's page count, sized exactly only once kept (see pg_stats_table_sql).
+      "FROM (SELECT u.*, pg_relation_size(u.indexrelid) AS index_size FROM (SELECT u.* FROM pg_stat_user_indexes u "
+      "JOIN pg_class ic ON ic.oid = u.indexrelid ORDER BY ic.relpages DESC, u.indexrelid LIMIT $1) u) s "
       "LEFT JOIN pg_statio_user_indexes io ON io.indexrelid = s.indexrelid ORDER BY s.index_size DESC, s.indexrelid",
       fmt::arg("last_idx_scan", version >= 160000 ? rfc3339_sql("s.last_idx_scan") + " AS last_idx_scan, " : ""));
 }
