@@ -79,8 +79,8 @@ std::string index_blocks_of(const std::string& relation) {
 
 }  // namespace
 
-// The cap keeps the biggest tables by the catalog's page counts (kept current by VACUUM and
-// ANALYZE), which cost no lock and no file lookup; only the tables kept are sized exactly, so
+// The cap keeps the biggest tables by the catalog's page counts of heap and TOAST (kept current
+// by VACUUM and ANALYZE), which cost no lock and no file lookup; only the tables kept are sized exactly, so
 // the AccessShareLocks and stat() calls of a read follow the cap, not the size of the schema. The pg_statio_user_tables columns are computed here as the view's PostgreSQL 15+
 // definition does, in every version: before 15 the view summed over each pair of table index and
 // TOAST index, so tidx_blks_* came out multiplied by the number of the table's indexes.
@@ -90,9 +90,8 @@ std::string pg_stats_table_sql(int version) {
   return fmt::format(
       "WITH tables AS MATERIALIZED ("
       "SELECT s.*, NULLIF(c.reltoastrelid, 0::oid) AS toast_relid, "
-      "greatest(c.relpages, 0)::bigint + coalesce(greatest(tc.relpages, 0), 0) + coalesce((SELECT sum(greatest("
-      "ic.relpages, 0)) FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid WHERE ix.indrelid = s.relid), 0) "
-      "AS pages, "
+      // Heap and TOAST pages: adding the indexes' pages per table doubled the read's cost.
+      "greatest(c.relpages, 0)::bigint + coalesce(greatest(tc.relpages, 0), 0) AS pages, "
       // Only tables and materialized views have a relfrozenxid; age() calls 0 infinitely old.
       "CASE WHEN c.relkind IN ('r', 'm') THEN age(c.relfrozenxid) END AS xid_age "
       "FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid LEFT JOIN pg_class tc ON tc.oid = c.reltoastrelid), "
