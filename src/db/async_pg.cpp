@@ -7,10 +7,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <unordered_map>
 
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -192,19 +194,98 @@ asio::awaitable<void> AsyncConnection::close(std::chrono::milliseconds timeout) 
   ::close(watched);
 }
 
+namespace {
+
+// The one host name of a conninfo that libpq would look up itself, or "" when there is none to
+// look up: a socket directory, a numeric address, a hostaddr already given, several hosts.
+std::string host_name_to_resolve(const std::string& conninfo) {
+  char* error = nullptr;
+  std::unique_ptr<PQconninfoOption, decltype(&PQconninfoFree)> options(PQconninfoParse(conninfo.c_str(), &error),
+                                                                         PQconninfoFree);
+  PQfreemem(error);
+  if (!options) return "";  // libpq will say what is wrong with it
+  std::string host, hostaddr, port;
+  for (const auto* option = options.get(); option->keyword; ++option) {
+    const std::string_view keyword = option->keyword;
+    const std::string value = option->val ? option->val : "";
+    if (keyword == "host") host = value;
+    else if (keyword == "hostaddr") hostaddr = value;
+    else if (keyword == "port") port = value;
+  }
+  boost::system::error_code not_numeric;
+  asio::ip::make_address(host, not_numeric);
+  if (host.empty() || !hostaddr.empty() || host.front() == '/' || host.front() == '@' ||
+      host.find(',') != std::string::npos || port.find(',') != std::string::npos || !not_numeric)
+    return "";
+  return host;
+}
+
+// What a lookup running on the resolver's thread hands back; polled, not waited on, because the
+// server's event loop runs on several threads and a timer may not be cancelled from another.
+struct Lookup {
+  std::atomic<bool> finished{false};
+  boost::system::error_code ec;
+  std::vector<std::string> addresses;
+};
+
+// libpq looks a host name up inside PQconnectStart, blocking the thread, and so the whole event
+// loop, for as long as DNS takes. The name is looked up here instead, within the connection's
+// deadline, and handed to libpq as hostaddr: the host repeated once per address, so libpq still
+// tries every address in turn and checks TLS and .pgpass against the name.
+asio::awaitable<std::pair<std::string, std::string>> host_and_addresses(asio::any_io_executor executor,
+                                                                       const std::string& host,
+                                                                       Clock::time_point deadline) {
+  auto lookup = std::make_shared<Lookup>();
+  auto resolver = std::make_shared<asio::ip::tcp::resolver>(executor);
+  resolver->async_resolve(host, "5432", [lookup, resolver](const boost::system::error_code& ec, auto results) {
+    lookup->ec = ec;
+    for (const auto& entry : results) {
+      auto address = entry.endpoint().address().to_string();
+      if (std::find(lookup->addresses.begin(), lookup->addresses.end(), address) == lookup->addresses.end())
+        lookup->addresses.push_back(std::move(address));
+    }
+    lookup->finished.store(true, std::memory_order_release);
+  });
+  asio::steady_timer pause(executor);
+  while (!lookup->finished.load(std::memory_order_acquire)) {
+    if (Clock::now() >= deadline) throw DbUnavailable("cannot resolve " + host + ": timed out");
+    pause.expires_after(std::chrono::milliseconds(2));
+    co_await pause.async_wait(asio::use_awaitable);
+  }
+  if (lookup->ec || lookup->addresses.empty())
+    throw DbUnavailable("cannot resolve " + host + ": " + (lookup->ec ? lookup->ec.message() : "no address"));
+  std::string hosts, addresses;
+  for (const auto& address : lookup->addresses) {
+    hosts += (hosts.empty() ? "" : ",") + host;
+    addresses += (addresses.empty() ? "" : ",") + address;
+  }
+  co_return std::make_pair(hosts, addresses);
+}
+
+}  // namespace
+
 asio::awaitable<std::unique_ptr<AsyncConnection>> AsyncConnection::connect(asio::any_io_executor executor,
                                                                            std::string conninfo,
                                                                            std::chrono::milliseconds timeout,
                                                                            std::string application_name) {
+  const auto deadline = Clock::now() + timeout;
   auto impl = std::make_unique<Impl>();
   impl->executor = executor;
-  const char* keys[] = {"dbname", "application_name", nullptr};
-  const char* values[] = {conninfo.c_str(), application_name.c_str(), nullptr};
-  impl->conn.reset(PQconnectStartParams(keys, values, 1));
+  std::vector<const char*> keys{"dbname", "application_name"};
+  std::vector<const char*> values{conninfo.c_str(), application_name.c_str()};
+  const auto host = host_name_to_resolve(conninfo);
+  std::pair<std::string, std::string> resolved;
+  if (!host.empty()) {
+    resolved = co_await host_and_addresses(executor, host, deadline);
+    keys.insert(keys.end(), {"host", "hostaddr"});
+    values.insert(values.end(), {resolved.first.c_str(), resolved.second.c_str()});
+  }
+  keys.push_back(nullptr);
+  values.push_back(nullptr);
+  impl->conn.reset(PQconnectStartParams(keys.data(), values.data(), 1));
   if (!impl->conn || PQstatus(impl->conn.get()) == CONNECTION_BAD)
     throw DbUnavailable("cannot connect to PostgreSQL (" + log::redact(conninfo) +
                         "): " + trimmed(impl->conn ? PQerrorMessage(impl->conn.get()) : "out of memory"));
-  const auto deadline = Clock::now() + timeout;
   for (;;) {
     auto state = PQconnectPoll(impl->conn.get());
     if (state == PGRES_POLLING_OK) break;

@@ -89,6 +89,25 @@ asio::awaitable<void> scenario_pga_async_pool(asio::any_io_executor ex, std::str
     seen["dead flagged"] = dead->last_connect_failed() ? std::string("yes") : std::string("no");
 }
 
+asio::awaitable<void> scenario_pga_async_names(asio::any_io_executor ex, std::string port, Observed& seen) {
+  auto conn = co_await db::AsyncConnection::connect(ex, "postgresql://postgres@localhost:" + port + "/postgres", 5s);
+  seen["by name"] = (co_await conn->query("SELECT 'connected'")).get(0, 0);
+  try {
+    co_await db::AsyncConnection::connect(ex, "host=no-such-host.invalid port=" + port + " user=postgres", 5s);
+  } catch (const db::DbUnavailable& e) {
+    seen["unknown name"] = e.what();
+  }
+}
+
+// Host names are looked up on the event loop (libpq would block it): the connection still
+// reaches the server by name, and an unknown name is reported as the database being unavailable.
+TEST_CASE("a host name is resolved without blocking and every address is tried") {
+  const auto port = test::harness_value("PGA_TEST_PG_PORT");
+  auto seen = run([&](asio::any_io_executor ex, Observed& s) { return scenario_pga_async_names(ex, port, s); });
+  CHECK(seen["by name"] == "connected");
+  CHECK(seen["unknown name"].find("cannot resolve no-such-host.invalid") != std::string::npos);
+}
+
 TEST_CASE("queries take parameters and SQL errors leave the connection usable") {
   auto url = test::fresh_database("pga_async_pg");
   auto seen = run([&](asio::any_io_executor ex, Observed& s) { return scenario_pga_async_pg(ex, url, s); });
