@@ -18,6 +18,7 @@
 #include "pganalytics/agent/collectors/instance_collectors.hpp"
 #include "pganalytics/agent/credentials.hpp"
 #include "pganalytics/agent/enrolment.hpp"
+#include "pganalytics/agent/key_pair_files.hpp"
 #include "pganalytics/agent/remote_config.hpp"
 #include "pganalytics/agent/retry_policy.hpp"
 #include "pganalytics/agent/spool.hpp"
@@ -286,10 +287,7 @@ class AgentRuntime::Impl {
       co_return;
     }
     const auto certificate = std::string(boost::json::parse(response->body).as_object().at("certificate").as_string());
-    write_file_atomically(files_.key(), key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
-    write_file_atomically(files_.certificate(), certificate,
-                          std::filesystem::perms::owner_read | std::filesystem::perms::owner_write |
-                              std::filesystem::perms::group_read | std::filesystem::perms::others_read);
+    install_key_pair(files_, key, certificate);
     tls_ = load_tls(files_);
     client_ = std::make_unique<net::HttpsClient>(io_.get_executor(), *tls_, server_.host, server_.port);
     ++tls_generation_;
@@ -421,6 +419,7 @@ int run_agent(const AgentConfig& config) {
     log::error("{} is not enrolled: run `pganalytics register` first", files.dir.string());
     return cli::kExitFailure;
   }
+  finish_key_pair_install(files);
   asio::io_context io(1);
   auto runtime = std::make_unique<AgentRuntime>(io, config, files, *credentials);
   asio::signal_set signals(io, SIGINT, SIGTERM);

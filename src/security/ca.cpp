@@ -201,6 +201,14 @@ CertificateAuthority CertificateAuthority::create(std::string_view common_name, 
   return CertificateAuthority(share(std::move(cert)), share(std::move(key)));
 }
 
+bool key_matches_certificate(std::string_view private_key_pem, std::string_view certificate_pem) {
+  ossl::Cert cert = ossl::parse_certificate(certificate_pem);
+  ossl::PKey key = ossl::parse_private_key(private_key_pem);
+  const bool matches = cert && key && X509_check_private_key(cert.get(), key.get()) == 1;
+  ossl::discard_errors();
+  return matches;
+}
+
 CertificateAuthority CertificateAuthority::load(std::string_view certificate_pem, std::string_view private_key_pem) {
   ossl::Cert cert = ossl::parse_certificate(certificate_pem);
   ossl::PKey key = ossl::parse_private_key(private_key_pem);

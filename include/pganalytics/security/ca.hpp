@@ -82,6 +82,9 @@ std::int64_t certificate_not_before(std::string_view certificate_pem);
 std::int64_t certificate_not_after(std::string_view certificate_pem);
 std::string certificate_serial_hex(std::string_view certificate_pem);
 
+// Whether the private key is the one whose public half the certificate carries.
+bool key_matches_certificate(std::string_view private_key_pem, std::string_view certificate_pem);
+
 // X509_verify_cert with `ca_pem` as the only trust anchor (signature chain and validity period).
 // False for anything unparsable.
 bool verify_certificate_against_ca(std::string_view certificate_pem, std::string_view ca_pem);
