@@ -127,6 +127,12 @@ class AgentRuntime::Impl {
     wake_sender_.cancel();
   }
 
+  // Until the sender has emptied the spool, at most `limit`.
+  asio::awaitable<void> drain(std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    while (spool_.stats().batches > 0 && std::chrono::steady_clock::now() < deadline) co_await sleep_for(50ms);
+  }
+
  private:
   void register_spool_metrics() {
     metrics_.registry.collected(
@@ -400,6 +406,7 @@ AgentRuntime::AgentRuntime(asio::io_context& io, AgentConfig config, StateFiles 
 AgentRuntime::~AgentRuntime() = default;
 void AgentRuntime::start() { impl_->start(); }
 void AgentRuntime::seal_now() { impl_->seal_now(); }
+asio::awaitable<void> AgentRuntime::drain(std::chrono::milliseconds limit) { co_await impl_->drain(limit); }
 
 namespace {
 

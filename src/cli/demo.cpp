@@ -3,6 +3,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/redirect_error.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
@@ -39,6 +40,18 @@ void ensure_database(const std::string& admin_url, const std::string& name) {
   auto exists = conn.exec("SELECT count(*) FROM pg_database WHERE datname = $1", {name});
   if (exists.get(0, 0) == "0") conn.exec_script("CREATE DATABASE " + name);
   conn.exec_script("CREATE EXTENSION IF NOT EXISTS pg_stat_statements");
+}
+
+// Ctrl-C: the agent seals what it collected and delivers it (briefly), then the server stops.
+asio::awaitable<void> stop_on_signal(asio::signal_set& signals, agent::AgentRuntime& agent,
+                                     server::ServerInstance& server, asio::io_context& io) {
+  boost::system::error_code ignored;
+  co_await signals.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+  log::info("stopping the demo");
+  agent.seal_now();
+  co_await agent.drain(std::chrono::seconds(3));
+  co_await server.stop(std::chrono::seconds(5));
+  io.stop();
 }
 
 asio::awaitable<std::string> prepare_admin_and_token(server::ServerContext& ctx, std::string password_hash) {
@@ -100,13 +113,7 @@ int run_demo(const DemoOptions& options) {
   std::fflush(stdout);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);
-  signals.async_wait([&](const boost::system::error_code&, int) {
-    log::info("stopping the demo");
-    agent->seal_now();
-    asio::co_spawn(
-        io, [&]() -> asio::awaitable<void> { co_await server->stop(std::chrono::seconds(5)); io.stop(); },
-        asio::detached);
-  });
+  asio::co_spawn(io, stop_on_signal(signals, *agent, *server, io), asio::detached);
   io.restart();
   io.run();
   keep_until_exit(std::move(agent));

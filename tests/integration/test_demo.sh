@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `pganalytics demo` as the README runs it: a managed PostgreSQL, the server and an agent in one
-# process; the printed login works, batches arrive, and Ctrl-C stops everything.
+# process; the printed login works, batches arrive, and Ctrl-C stops everything without a
+# warning (the agent delivers its last batch before the server stops).
 . "$(dirname "$0")/server_lib.sh"
 chmod 755 "$WORK"
 port=$(free_port)
@@ -22,5 +23,7 @@ kill -INT "$demo"
 for _ in $(seq 1 150); do kill -0 "$demo" 2>/dev/null || break; sleep 0.1; done
 if kill -0 "$demo" 2>/dev/null; then fail "Ctrl-C stops the demo within 15 s"; kill -KILL "$demo"; else
   wait "$demo" && pass "Ctrl-C stops the demo cleanly" || fail "the demo exited non-zero"; fi
+expect_eq "the demo's whole run, stop included, logs no warning or error" "" \
+  "$(grep -E ' (warn|error) ' "$WORK/demo.err" || true)"
 if pgrep -f "postgres -D $WORK/demo" >/dev/null; then fail "the managed PostgreSQL is stopped"; else pass "the managed PostgreSQL is stopped"; fi
 finish

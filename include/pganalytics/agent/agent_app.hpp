@@ -1,6 +1,9 @@
 // `pganalytics agent`: schedules every collector on its interval, seals what they collect into
 // batches in the durable spool, sends the spool oldest-first and follows the server's config.
 #pragma once
+#include <boost/asio/awaitable.hpp>
+
+#include <chrono>
 #include <memory>
 
 #include "pganalytics/agent/credentials.hpp"
@@ -21,6 +24,9 @@ class AgentRuntime {
   void start();
   // Seals what was collected so far into the spool, so a clean stop loses no sample.
   void seal_now();
+  // Waits until the sender has emptied the spool, or `limit` has passed: lets a process that also
+  // runs the server (the demo) deliver the last batch before stopping the server.
+  boost::asio::awaitable<void> drain(std::chrono::milliseconds limit);
 
  private:
   class Impl;
