@@ -28,9 +28,9 @@ start_server() { start_server_on "$(fresh_database "$1")"; }
 # start_server_on URL: writes $WORK/server.toml storing into URL and starts the server; sets
 # SERVER_URL, SERVER_PORT, DATABASE_URL, CA. A port another test grabbed meanwhile is retried.
 start_server_on() {
-  local url=$1 port attempt
+  local url=$1 port
   mkdir -p "$WORK/server"
-  for attempt in 1 2 3 4 5; do
+  for _ in 1 2 3 4 5; do
     port=$(free_port)
     cat >"$WORK/server.toml" <<TOML
 [server]
