@@ -84,3 +84,17 @@ enrol_agent() {
     --ca-file "$CA" --config "$WORK/agent.toml" >/dev/null
   COLLECTOR=$(jq -r .collector_id "$AGENT_STATE/credentials.json")
 }
+
+# stored_batches: how many batches of the enrolled agent ($COLLECTOR) the server holds; 0 while
+# the storage cannot be read.
+stored_batches() {
+  sql "$DATABASE_URL" "SELECT count(*) FROM pganalytics.ingested_batches WHERE collector_id = '$COLLECTOR'" 2>/dev/null || echo 0
+}
+wait_for_batches() { # wait_for_batches N: until at least N batches are stored (at most 60 s)
+  for _ in $(seq 1 120); do [ "$(stored_batches)" -ge "$1" ] && return 0; sleep 0.5; done
+  return 1
+}
+
+# start_agent [LOG]: runs the enrolled agent in the background, its output appended to
+# $WORK/LOG (agent.log by default); sets AGENT_PID.
+start_agent() { "$PGA_BIN" agent --config "$WORK/agent.toml" >>"$WORK/${1:-agent.log}" 2>&1 & AGENT_PID=$!; }

@@ -58,7 +58,6 @@ log_path = "$csv_DIR/data/log"
 name = "nolog"
 conninfo = "postgresql://postgres@127.0.0.1:$PGA_TEST_PG_PORT/postgres"
 TOML
-start_agent() { "$PGA_BIN" agent --config "$WORK/agent.toml" >"$WORK/$1" 2>&1 & AGENT_PID=$!; }
 # wait_until WHAT SECONDS COMMAND...: polls COMMAND every 0.2 s.
 wait_until() {
   local what=$1 tries=$(($2 * 5)); shift 2

@@ -72,8 +72,7 @@ TOML
   done
 ) >"$WORK/connections.txt" 2>/dev/null &
 POLL_PID=$!
-"$PGA_BIN" agent --config "$WORK/agent.toml" >"$WORK/agent.log" 2>&1 &
-AGENT_PID=$!
+start_agent
 
 stored() { sql "$DATABASE_URL" "$1"; }
 wait_for() { # wait_for SQL: until the server database answers t (at most 30 s)

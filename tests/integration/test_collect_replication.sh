@@ -47,8 +47,7 @@ conninfo = "$standby_URL"
 name = "down"
 conninfo = "postgresql://postgres@127.0.0.1:$(free_port)/postgres"
 TOML
-"$PGA_BIN" agent --config "$WORK/agent.toml" >"$WORK/agent.log" 2>&1 &
-AGENT_PID=$!
+start_agent
 "$PGA_TEST_PG_BIN/pgbench" -c 2 -T 6 "$primary_URL" >"$WORK/pgbench.log" 2>&1
 
 stored() { sql "$DATABASE_URL" "$1"; }

@@ -38,8 +38,7 @@ statements_top_n = $top_n
 name = "locked"
 conninfo = "$locked_url"
 TOML
-"$PGA_BIN" agent --config "$WORK/agent.toml" >"$WORK/agent.log" 2>&1 &
-AGENT_PID=$!
+start_agent
 
 stored() { sql "$DATABASE_URL" "$1"; }
 instance_rows() { # instance_rows TABLE INSTANCE [CONDITION]: rows of an instance stored in a metric table

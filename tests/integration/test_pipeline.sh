@@ -14,13 +14,7 @@ TOML
 collector=$COLLECTOR
 
 AGENT_PID=""
-start_agent() { "$PGA_BIN" agent --config "$WORK/agent.toml" >>"$WORK/agent.log" 2>&1 & AGENT_PID=$!; }
 trap 'kill -KILL $AGENT_PID 2>/dev/null || true; stop_server; rm -rf "$WORK"' EXIT
-batches() { sql "$DATABASE_URL" "SELECT count(*) FROM pganalytics.ingested_batches WHERE collector_id = '$collector'"; }
-wait_for_batches() { # wait_for_batches N: until at least N batches are stored (at most 60 s)
-  for _ in $(seq 1 120); do [ "$(batches)" -ge "$1" ] && return 0; sleep 0.5; done
-  return 1
-}
 
 start_agent
 wait_for_batches 3 && pass "the agent's batches are stored" || fail "no batches arrived: $(tail -5 "$WORK/agent.log")"
@@ -43,7 +37,7 @@ for round in 1 2 3; do
   start_agent
 done
 # A server outage of 5 s: the agent spools and catches up.
-before=$(batches)
+before=$(stored_batches)
 stop_server
 sleep 5
 restart_server
@@ -55,7 +49,7 @@ sleep 3
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true
 
 max_seq=$(sql "$DATABASE_URL" "SELECT max(seq) FROM pganalytics.ingested_batches WHERE collector_id = '$collector'")
-expect_eq "every seq from 1 to the last is stored (no gap)" "$max_seq" "$(batches)"
+expect_eq "every seq from 1 to the last is stored (no gap)" "$max_seq" "$(stored_batches)"
 expect_eq "seqs start at 1" 1 "$(sql "$DATABASE_URL" "SELECT min(seq) FROM pganalytics.ingested_batches WHERE collector_id = '$collector'")"
 expect_eq "the server counts no missing seq" 0 "$(sql "$DATABASE_URL" "SELECT missing_seq_count FROM pganalytics.collectors WHERE id = '$collector'")"
 expect_eq "no metric row is stored twice" 0 "$(sql "$DATABASE_URL" "

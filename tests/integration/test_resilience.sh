@@ -16,18 +16,12 @@ name = "main"
 conninfo = "postgresql://postgres@127.0.0.1:$PGA_TEST_PG_PORT/postgres"
 TOML
 collector=$COLLECTOR
-"$PGA_BIN" agent --config "$WORK/agent.toml" >>"$WORK/agent.log" 2>&1 &
-AGENT_PID=$!
+start_agent
 
-batches() { sql "$DATABASE_URL" "SELECT count(*) FROM pganalytics.ingested_batches WHERE collector_id = '$collector'" 2>/dev/null || echo 0; }
-wait_for_batches() { # wait_for_batches N: until at least N batches are stored (at most 60 s)
-  for _ in $(seq 1 120); do [ "$(batches)" -ge "$1" ] && return 0; sleep 0.5; done
-  return 1
-}
 wait_for_batches 3 && pass "batches arrive" || fail "no batches: $(tail -5 "$WORK/agent.log")"
 
 # A 15 s server outage: the agent spools, then catches up.
-before=$(batches)
+before=$(stored_batches)
 stop_server
 sleep 15
 restart_server
@@ -39,11 +33,11 @@ for round in 1 2 3; do
   kill -KILL "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true
   restart_server
 done
-before=$(batches)
+before=$(stored_batches)
 wait_for_batches $((before + 3)) && pass "ingestion goes on after three kill -9 of the server" || fail "stuck after kill -9"
 
 # The storage PostgreSQL goes away for 10 s: the server answers 503 and reconnects by itself.
-before=$(batches)
+before=$(stored_batches)
 cluster_stop storage
 sleep 4
 code=$(curl -s -o /dev/null -w '%{http_code}' --cacert "$CA" "$SERVER_URL/api/v1/health")
@@ -83,13 +77,12 @@ expect_eq "the change is audited" 1 "$(sql "$DATABASE_URL" "SELECT count(*) FROM
 
 # Drain: stop the agent cleanly and let it send what it sealed.
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true
-"$PGA_BIN" agent --config "$WORK/agent.toml" >>"$WORK/agent.log" 2>&1 &
-AGENT_PID=$!
+start_agent
 sleep 3
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true
 
 max_seq=$(sql "$DATABASE_URL" "SELECT max(seq) FROM pganalytics.ingested_batches WHERE collector_id = '$collector'")
-expect_eq "every seq from 1 to the last is stored (no gap)" "$max_seq" "$(batches)"
+expect_eq "every seq from 1 to the last is stored (no gap)" "$max_seq" "$(stored_batches)"
 expect_eq "the server counts no missing seq" 0 "$(sql "$DATABASE_URL" "SELECT missing_seq_count FROM pganalytics.collectors WHERE id = '$collector'")"
 expect_eq "no pg_stats_database row is stored twice" 0 "$(sql "$DATABASE_URL" "
   SELECT count(*) FROM (SELECT time, instance_id, datname FROM pganalytics.metrics_pg_stats_database
