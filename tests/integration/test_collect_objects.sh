@@ -126,6 +126,24 @@ expect_eq "index_size_bytes of orders_customer equals pg_relation_size" \
 expect_eq "relfrozenxid_age of orders equals age(relfrozenxid)" \
   "$(at_source "SELECT age(relfrozenxid) FROM pg_class WHERE relname = 'orders'")" "$(latest_table relfrozenxid_age)"
 
+# Sizes are not read every cycle (SizeCache) but again as soon as the counters show a change:
+# 3,000 more rows in orders, and the next samples carry the grown sizes.
+echo "INSERT INTO orders SELECT g, g % 37, date '2024-01-01' + g % 300, repeat('z', 200) FROM generate_series(401, 3400) g;" |
+  in_db objects_a
+grown=$(stored "SELECT now()")
+wait_for "SELECT count(*) > 0 FROM pganalytics.metrics_pg_stats_table WHERE datname = 'objects_a' AND relname = 'orders'
+  AND time > '$grown'::timestamptz + interval '2 s'" || fail "no table sample after the insert"
+expect_eq "after 3,000 more rows, the sizes of orders equal pg_table_size, pg_indexes_size, pg_total_relation_size again" \
+  "$(at_source "SELECT concat_ws(' ', pg_table_size('orders'), pg_indexes_size('orders'), pg_total_relation_size('orders'))")" \
+  "$(latest_table "concat_ws(' ', table_size_bytes, indexes_size_bytes, total_size_bytes)")"
+expect_eq "and index_size_bytes of orders_customer equals pg_relation_size again" \
+  "$(at_source "SELECT pg_relation_size('orders_customer')")" "$(latest_index index_size_bytes orders_customer)"
+# objects_full refuses connections for now: nothing writes a file in it (a first connection writes
+# the relcache init file, which SizeCache's 5-minute refresh would only catch later).
+expect_eq "database_size_bytes of objects_full equals pg_database_size" \
+  "$(at_source "SELECT pg_database_size('objects_full')")" \
+  "$(stored "SELECT database_size_bytes FROM pganalytics.metrics_pg_stats_database WHERE datname = 'objects_full' ORDER BY time DESC LIMIT 1")"
+
 # The cap: per sample, the 3 biggest tables plus the 10 with the oldest relfrozenxid; 3 indexes.
 wait_for "SELECT count(DISTINCT time) >= 5 FROM pganalytics.metrics_pg_stats_table WHERE datname = 'objects_many'" ||
   fail "fewer than 5 samples of objects_many"

@@ -189,3 +189,13 @@ TEST_CASE("pg_instance says up and reads pg_stat_statements_info from the extens
   CHECK(contains(info, " FROM \"my schema\".pg_stat_statements_info"));
   check_registry("pg_instance", selected_columns(info));
 }
+
+TEST_CASE("timestamps read as ISO text in UTC become RFC 3339") {
+  CHECK(rfc3339_from_iso("2026-11-26 03:35:38.123456+00") == "2026-11-26T03:35:38.123456Z");
+  CHECK(rfc3339_from_iso("2026-11-26 03:35:38.1+00") == "2026-11-26T03:35:38.1Z");
+  CHECK(rfc3339_from_iso("2026-11-26 03:35:38+00") == "2026-11-26T03:35:38Z");
+  // Anything else is left as it is, for the sample check to refuse with the column's name.
+  CHECK(rfc3339_from_iso("2026-11-26 03:35:38+01") == "2026-11-26 03:35:38+01");
+  CHECK(rfc3339_from_iso("infinity") == "infinity");
+  CHECK(rfc3339_from_iso("") == "");
+}

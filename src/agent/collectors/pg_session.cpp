@@ -13,8 +13,16 @@
 
 namespace pga::agent::collectors {
 
-std::string rfc3339_sql(const std::string& expression) {
-  return "to_char((" + expression + ") AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')";
+std::string rfc3339_sql(const std::string& expression) { return "(" + expression + ")"; }
+
+std::string rfc3339_from_iso(std::string_view text) {
+  // "2026-11-26 03:35:38.123456+00": a date, a space, a time with up to 6 decimals, "+00".
+  const bool iso_utc = text.size() >= 22 && text.size() <= 29 && text[4] == '-' && text[7] == '-' &&
+                       text[10] == ' ' && text[13] == ':' && text[16] == ':' && text.ends_with("+00");
+  if (!iso_utc) return std::string(text);
+  std::string out(text.substr(0, text.size() - 3));
+  out[10] = 'T';
+  return out + 'Z';
 }
 
 PgSession::PgSession(boost::asio::any_io_executor executor, std::string instance, std::string conninfo)
@@ -34,7 +42,9 @@ boost::asio::awaitable<std::unique_ptr<db::AsyncConnection>> open_agent_connecti
   auto conn = co_await db::AsyncConnection::connect(executor, conninfo, kConnectTimeout, "pganalytics-agent");
   co_await conn->query(
       "SELECT set_config('statement_timeout', '5s', false), set_config('lock_timeout', '1s', false), "
-      "set_config('default_transaction_read_only', 'on', false), set_config('client_encoding', 'UTF8', false)");
+      "set_config('default_transaction_read_only', 'on', false), set_config('client_encoding', 'UTF8', false), "
+      // Timestamps print as ISO text in UTC, which sample_from_result rewrites as RFC 3339.
+      "set_config('TimeZone', 'UTC', false), set_config('DateStyle', 'ISO, MDY', false)");
   co_return conn;
 }
 
@@ -106,8 +116,9 @@ namespace {
 metrics::Cell typed_cell(metrics::ColumnType type, std::string_view text, const std::string& column) {
   switch (type) {
     case metrics::ColumnType::Text:
-    case metrics::ColumnType::Timestamp:
       return std::string(text);
+    case metrics::ColumnType::Timestamp:
+      return rfc3339_from_iso(text);
     case metrics::ColumnType::Bool:
       return text == "t";
     case metrics::ColumnType::Int64: {
@@ -130,21 +141,23 @@ metrics::Sample sample_from_result(const std::string& family, const std::string&
   const auto* spec = metrics::find_family(family);
   if (!spec) throw std::logic_error("unknown family " + family);
   metrics::Sample sample{family, instance, at, {}, {}};
+  std::vector<int> sent;  // the result's columns that are the family's
   std::vector<metrics::ColumnType> types;
   for (int c = 0; c < result.columns(); ++c) {
+    if (result.column_name(c).starts_with('_')) continue;
     const auto* column = spec->find_column(result.column_name(c));
     if (!column) throw std::logic_error("family " + family + " has no column " + std::string(result.column_name(c)));
     sample.columns.emplace_back(column->name);
     types.push_back(column->type);
+    sent.push_back(c);
   }
   sample.rows.reserve(static_cast<std::size_t>(result.rows()));
   for (int r = 0; r < result.rows(); ++r) {
     metrics::Row row;
     row.reserve(types.size());
-    for (int c = 0; c < result.columns(); ++c)
-      row.push_back(result.is_null(r, c) ? metrics::Cell{nullptr}
-                                         : typed_cell(types[static_cast<std::size_t>(c)], result.get(r, c),
-                                                      sample.columns[static_cast<std::size_t>(c)]));
+    for (std::size_t i = 0; i < sent.size(); ++i)
+      row.push_back(result.is_null(r, sent[i]) ? metrics::Cell{nullptr}
+                                               : typed_cell(types[i], result.get(r, sent[i]), sample.columns[i]));
     sample.rows.push_back(std::move(row));
   }
   return sample;

@@ -1,6 +1,7 @@
 // The pg_statements collector: finds the extension, reads every entry without texts each cycle,
 // keeps the ones that grew most, and fetches a text only for a statement it has not sent before.
 #include <algorithm>
+#include <charconv>
 #include <set>
 
 #include "pganalytics/agent/collectors/pg_statements.hpp"
@@ -18,6 +19,8 @@ constexpr auto kProbeInterval = 10min;
 // Texts waiting for the next batch, all instances together, each up to 16 KiB: bounds a batch even
 // on a first read of thousands of statements; the rest follow in the next cycles.
 constexpr std::size_t kMaxPendingTexts = 500;
+// How often every entry is read rather than the moved ones only.
+constexpr auto kFullReadInterval = 10min;
 
 // A text belongs to a statement whatever its nesting level.
 struct TextKey {
@@ -45,12 +48,7 @@ std::string unusable_because(const db::DbError& error) {
   return {};
 }
 
-template <typename T>
-T cell_or(const metrics::Cell& cell, T fallback) {
-  const auto* value = std::get_if<T>(&cell);
-  return value ? *value : fallback;
-}
-
+// Each row of a pg_statements sample as its key and totals.
 std::vector<StatementReading> readings_of(const metrics::Sample& sample) {
   const auto position = [&](std::string_view name) {
     return static_cast<std::size_t>(std::find(sample.columns.begin(), sample.columns.end(), name) -
@@ -58,13 +56,34 @@ std::vector<StatementReading> readings_of(const metrics::Sample& sample) {
   };
   const auto dbid = position("dbid"), userid = position("userid"), queryid = position("queryid"),
              toplevel = position("toplevel"), calls = position("calls"), time = position("total_exec_time");
+  const auto integer = [](const metrics::Cell& cell) {
+    const auto* value = std::get_if<std::int64_t>(&cell);
+    return value ? *value : 0;
+  };
   std::vector<StatementReading> readings;
   readings.reserve(sample.rows.size());
-  for (const auto& row : sample.rows)
-    readings.push_back({{cell_or<std::int64_t>(row[dbid], 0), cell_or<std::int64_t>(row[userid], 0),
-                         cell_or<std::int64_t>(row[queryid], 0), cell_or(row[toplevel], true)},
-                        {cell_or<std::int64_t>(row[calls], 0), cell_or(row[time], 0.0)}});
+  for (const auto& row : sample.rows) {
+    const auto* top = std::get_if<bool>(&row[toplevel]);
+    const auto* total = std::get_if<double>(&row[time]);
+    readings.push_back({{integer(row[dbid]), integer(row[userid]), integer(row[queryid]), top ? *top : true},
+                        {integer(row[calls]), total ? *total : 0.0}});
+  }
   return readings;
+}
+
+// The known entries as the five array parameters of pg_statements_sql.
+std::vector<std::string> known_arrays(const StatementTotalsByKey& known) {
+  std::vector<std::string> arrays(5, "{");
+  for (const auto& [key, totals] : known) {
+    const auto separator = arrays[0].size() > 1 ? "," : "";
+    arrays[0] += separator + std::to_string(key.dbid);
+    arrays[1] += separator + std::to_string(key.userid);
+    arrays[2] += separator + std::to_string(key.queryid);
+    arrays[3] += separator + std::string(key.toplevel ? "t" : "f");
+    arrays[4] += separator + std::to_string(totals.calls);
+  }
+  for (auto& array : arrays) array += '}';
+  return arrays;
 }
 
 class PgStatementsCollector : public Collector {
@@ -74,6 +93,8 @@ class PgStatementsCollector : public Collector {
   const std::string& family() const override { return family_; }
   const std::string& instance() const override { return session_->instance(); }
 
+  // One read returns the entries whose calls moved since the last read (new ones included): an
+  // idle entry costs its place in the parameters, not fifty formatted columns every cycle.
   awaitable<std::vector<metrics::Sample>> collect() override {
     std::vector<metrics::Sample> samples;
     if (!layout_) {
@@ -81,33 +102,18 @@ class PgStatementsCollector : public Collector {
       co_await probe();
       if (!layout_) co_return samples;
     }
+    // Now and then every entry, so the known ones evicted meanwhile are forgotten.
+    const bool full = !known_ || std::chrono::steady_clock::now() >= next_full_read_;
+    const auto known = known_arrays(full ? StatementTotalsByKey{} : *known_);
     const auto sql = pg_statements_sql(layout_->version, layout_->schema);
     const auto at = std::chrono::system_clock::now();
-    std::optional<db::PgResult> result;
-    std::string unusable;
-    try {
-      result = co_await session_->query(sql.c_str());
-    } catch (const db::DbUnavailable&) {
-      throw;
-    } catch (const db::DbError& error) {
-      // The extension may have been updated or dropped since the probe: probe before the next read.
-      layout_.reset();
-      unusable = unusable_because(error);
-      if (unusable.empty()) throw;
-    }
-    if (!result) {
-      disable(std::move(unusable));
-      co_return samples;
-    }
-    if (!disabled_because_.empty()) {
-      log::info("{} {}: pg_stat_statements can be read again", family_, instance());
-      disabled_because_.clear();
-    }
+    auto result = co_await read(sql, known);
+    if (!result) co_return samples;
     auto sample = sample_from_result(family_, instance(), at, *result);
     const auto readings = readings_of(sample);
-    const auto chosen = select_statements(readings, previous_ ? &*previous_ : nullptr, top_n_);
+    const auto chosen = select_statements(readings, known_ ? &*known_ : nullptr, top_n_);
     auto texts = co_await fetch_owed_texts(readings, chosen);
-    remember(readings);
+    remember(readings, full);
     std::vector<metrics::Row> rows;
     rows.reserve(chosen.size());
     for (auto i : chosen) rows.push_back(std::move(sample.rows[i]));
@@ -140,6 +146,32 @@ class PgStatementsCollector : public Collector {
       warned_partial_view_ = true;
     }
     layout_ = Layout{*parsed, std::string(found.get(0, 1))};
+  }
+
+  // Runs the read of pg_stat_statements; nullopt when it found the extension unusable (logged,
+  // and probed again later). Other failures throw: the next cycle tries again.
+  awaitable<std::optional<db::PgResult>> read(const std::string& sql, const std::vector<std::string>& known) {
+    std::optional<db::PgResult> result;
+    std::string unusable;
+    try {
+      result = co_await session_->exec(sql.c_str(), known[0], known[1], known[2], known[3], known[4]);
+    } catch (const db::DbUnavailable&) {
+      throw;
+    } catch (const db::DbError& error) {
+      // The extension may have been updated or dropped since the probe: probe before the next read.
+      layout_.reset();
+      unusable = unusable_because(error);
+      if (unusable.empty()) throw;
+    }
+    if (!result) {
+      disable(std::move(unusable));
+      co_return result;
+    }
+    if (!disabled_because_.empty()) {
+      log::info("{} {}: pg_stat_statements can be read again", family_, instance());
+      disabled_because_.clear();
+    }
+    co_return result;
   }
 
   void disable(std::string reason) {
@@ -195,16 +227,16 @@ class PgStatementsCollector : public Collector {
     co_return texts;
   }
 
-  // This read becomes the base of the next growth; statements gone from pg_stat_statements are
-  // forgotten, so memory follows pg_stat_statements.max, not uptime.
-  void remember(const std::vector<StatementReading>& readings) {
-    StatementTotalsByKey totals;
+  // This read becomes the base of the next growth. A full read replaces what is known, so
+  // statements gone from pg_stat_statements are forgotten and memory follows
+  // pg_stat_statements.max, not uptime; a partial one updates the entries it returned.
+  void remember(const std::vector<StatementReading>& readings, bool full) {
+    if (full || !known_) known_.emplace();
+    for (const auto& reading : readings) (*known_)[reading.key] = reading.totals;
+    if (!full) return;
+    next_full_read_ = std::chrono::steady_clock::now() + kFullReadInterval;
     std::set<TextKey> present;
-    for (const auto& reading : readings) {
-      totals.emplace(reading.key, reading.totals);
-      present.insert(text_key(reading.key));
-    }
-    previous_ = std::move(totals);
+    for (const auto& reading : readings) present.insert(text_key(reading.key));
     const auto gone = [&](const TextKey& key) { return !present.contains(key); };
     std::erase_if(texts_sent_, gone);
     std::erase_if(texts_owed_, gone);
@@ -219,7 +251,8 @@ class PgStatementsCollector : public Collector {
   std::chrono::steady_clock::time_point next_probe_{};
   bool warned_partial_view_ = false;
   bool texts_failing_ = false;
-  std::optional<StatementTotalsByKey> previous_;
+  std::optional<StatementTotalsByKey> known_;  // calls and time of every entry, as last read
+  std::chrono::steady_clock::time_point next_full_read_{};
   std::set<TextKey> texts_sent_;  // this run sent their text (or found none)
   std::set<TextKey> texts_owed_;  // their entries were sent, their text not yet
 };

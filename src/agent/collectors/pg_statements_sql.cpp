@@ -67,10 +67,16 @@ std::string pg_statements_sql(ExtensionVersion version, std::string_view quoted_
   if (version >= k111)
     columns += ", s.jit_deform_count, s.jit_deform_time, " + rfc3339_sql("s.stats_since") + " AS stats_since, " +
                rfc3339_sql("s.minmax_stats_since") + " AS minmax_stats_since";
+  // The known entries come as five arrays: dbid, userid, queryid, toplevel and calls. NOT IN
+  // makes PostgreSQL hash them (a join sorted every wide entry to merge them: twice the time).
+  const auto toplevel = version < k19 ? "true" : "s.toplevel";
   // Without pg_read_all_stats, other roles' entries come with a NULL queryid: nothing to key them by.
   return "SELECT " + columns + " FROM " + std::string(quoted_schema) +
          ".pg_stat_statements(false) s LEFT JOIN pg_database d ON d.oid = s.dbid "
-         "LEFT JOIN pg_roles r ON r.oid = s.userid WHERE s.queryid IS NOT NULL";
+         "LEFT JOIN pg_roles r ON r.oid = s.userid WHERE s.queryid IS NOT NULL AND "
+         "(s.dbid, s.userid, s.queryid, " +
+         toplevel +
+         ", s.calls) NOT IN (SELECT * FROM unnest($1::oid[], $2::oid[], $3::bigint[], $4::boolean[], $5::bigint[]))";
 }
 
 std::string pg_statements_texts_sql(std::string_view quoted_schema) {

@@ -27,6 +27,8 @@ CollectorPtr make_pg_locks(std::shared_ptr<PgSession> session);
 
 // The SQL each collector runs for a server version (exposed for tests).
 std::string pg_stats_database_sql(int server_version_num);
+// The sizes of the databases whose oids are $1 (oid[]).
+std::string pg_database_sizes_sql();
 std::string pg_instance_sql();
 // `quoted_schema` is the extension's schema as quote_ident() returned it.
 std::string pg_stat_statements_info_sql(const std::string& quoted_schema);

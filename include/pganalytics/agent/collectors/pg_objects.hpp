@@ -22,5 +22,8 @@ CollectorPtr make_pg_stats_index(std::shared_ptr<DatabaseSessions> databases, st
 // The SQL run in each database for a server version (exposed for tests); $1 is the cap.
 std::string pg_stats_table_sql(int server_version_num);
 std::string pg_stats_index_sql(int server_version_num);
+// The sizes of the objects whose ids are $1 (oid[]), each row the id then the sizes.
+std::string pg_stats_table_sizes_sql();
+std::string pg_stats_index_sizes_sql();
 
 }  // namespace pga::agent::collectors

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "pganalytics/db/async_pg.hpp"
@@ -15,8 +16,14 @@
 
 namespace pga::agent::collectors {
 
-// SQL that renders a timestamptz expression as RFC 3339 UTC text, the push batch's format.
+// A timestamptz expression selected for a Timestamp column. Agent sessions run with TimeZone UTC
+// and DateStyle ISO, so it arrives as "2026-11-26 03:35:38.123456+00" and rfc3339_from_iso makes
+// it the batch's RFC 3339 ("2026-11-26T03:35:38.123456Z"): to_char() in SQL cost more per table
+// than all of its counters.
 std::string rfc3339_sql(const std::string& expression);
+// ISO UTC text as above → RFC 3339; anything else is returned unchanged (and refused by the
+// sample check, which names the column).
+std::string rfc3339_from_iso(std::string_view text);
 
 // Opens a connection with the agent's session settings (application_name "pganalytics-agent",
 // timeouts, read-only, UTF-8); every connection the agent holds to an instance is opened here.
@@ -59,6 +66,7 @@ class PgSession {
 };
 
 // Types each result column by its name in `family` (the SQL aliases columns to registry names).
+// Columns named with a leading '_' are the collector's own working figures and are left out.
 metrics::Sample sample_from_result(const std::string& family, const std::string& instance,
                                    std::chrono::system_clock::time_point at, const db::PgResult& result);
 

@@ -34,7 +34,9 @@ std::optional<ExtensionVersion> parse_extension_version(std::string_view text);
 // One row when the extension is installed in the connected database: extversion, its schema as
 // a quoted identifier, and whether this role sees other roles' statements (pg_read_all_stats).
 std::string pg_statements_probe_sql(int server_version_num);
-// Every statement's figures without texts, aliased to the registry's column names.
+// The figures, without texts, aliased to the registry's column names, of the entries that are
+// new or whose calls differ from the known ones: $1..$5 are arrays of their dbid, userid,
+// queryid, toplevel and calls (all empty: every entry).
 std::string pg_statements_sql(ExtensionVersion version, std::string_view quoted_schema);
 // The texts of the query ids in $1 (a bigint[]).
 std::string pg_statements_texts_sql(std::string_view quoted_schema);

@@ -1,0 +1,40 @@
+// How a family's sizes are read apart from its statistics, through a SizeCache: which columns
+// name and fingerprint each object, the statement that sizes the objects due, and the merge.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "pganalytics/agent/collectors/size_cache.hpp"
+#include "pganalytics/db/pg_connection.hpp"
+#include "pganalytics/metrics/sample.hpp"
+
+namespace pga::agent::collectors {
+
+// The statistics statement names each object by `id_column` and carries `fingerprint_columns`
+// (those not of the family are named with a leading '_' and never sent); `sizes_sql` takes the
+// ids due as $1 (an oid[] literal, see id_array) and returns each id followed by the sizes named
+// `size_columns`. `min_interval` is SizeCache's.
+struct Sizing {
+  std::string id_column;
+  std::vector<std::string> fingerprint_columns;
+  std::string sizes_sql;
+  std::vector<std::string> size_columns;
+  SizeCache::Clock::duration min_interval{};
+};
+
+// The objects of a statistics result, in its row order, with their fingerprints.
+std::vector<SizedObject> sized_objects(const db::PgResult& stats, const Sizing& sizing);
+
+// "{1,2,3}": the ids as one array parameter.
+std::string id_array(const std::vector<std::int64_t>& ids);
+
+// Records the result of `sizing.sizes_sql` under the fingerprints `objects` had when read.
+void store_sizes(SizeCache& cache, const db::PgResult& sizes, const std::vector<SizedObject>& objects,
+                 SizeCache::Clock::time_point now);
+
+// Appends the size columns to `sample`, whose rows are those of `objects`: the last sizes read,
+// NULL for an object never sized (its size read failed, or it vanished meanwhile).
+void append_sizes(metrics::Sample& sample, const SizeCache& cache, const std::vector<SizedObject>& objects,
+                  const Sizing& sizing);
+
+}  // namespace pga::agent::collectors
