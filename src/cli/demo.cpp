@@ -56,8 +56,11 @@ asio::awaitable<void> stop_on_signal(asio::signal_set& signals, agent::AgentRunt
 
 asio::awaitable<std::string> prepare_admin_and_token(server::ServerContext& ctx, std::string password_hash) {
   auto lease = co_await ctx.pool->acquire();
+  // The login printed must work on a second run in the same directory too: the demo's admin
+  // gets this run's password.
   auto existing = co_await server::repo::find_user_by_name(*lease, "admin");
-  if (!existing) co_await server::repo::create_user(*lease, "admin", password_hash, "admin");
+  if (existing) co_await server::repo::set_user_password(*lease, existing->id, password_hash);
+  else co_await server::repo::create_user(*lease, "admin", password_hash, "admin");
   const auto token = security::new_opaque_token("pga_enr_");
   const auto token_hash = security::hex(security::token_hash(token));
   co_await server::repo::create_enrollment_token(*lease, token_hash, 600, 1, "demo");

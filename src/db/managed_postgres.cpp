@@ -13,6 +13,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "pganalytics/common/log.hpp"
+
 namespace pga::db {
 namespace fs = std::filesystem;
 namespace {
@@ -98,6 +100,14 @@ ManagedPostgres ManagedPostgres::start(const fs::path& dir) {
            "--locale=C", "--no-instructions"},
           log) != 0)
     throw std::runtime_error("initdb failed; see " + log.string());
+  // A demo that died without its stop path (kill -9) left its server running on this data
+  // directory, and every start below would fail on the lock file: stop it first.
+  if (fs::exists(data / "postmaster.pid") && run({(bin / "pg_ctl").string(), "-D", data.string(), "status"}, log) == 0) {
+    log::warn("a PostgreSQL left running under {} by an earlier run is stopped first", dir.string());
+    if (run({(bin / "pg_ctl").string(), "-D", data.string(), "-m", "fast", "-w", "-t", "60", "stop"}, log) != 0)
+      throw std::runtime_error("a PostgreSQL still runs under " + dir.string() + " and could not be stopped; see " +
+                               log.string());
+  }
   std::mt19937 random(std::random_device{}());
   for (int attempt = 0; attempt < 20; ++attempt) {
     const int port = 20000 + static_cast<int>(random() % 40000);

@@ -75,6 +75,7 @@ awaitable<std::int64_t> create_user(AsyncConnection& conn, const std::string& us
                                     const std::string& role);
 awaitable<std::optional<UserRow>> find_user_by_name(AsyncConnection& conn, const std::string& username);
 awaitable<std::optional<UserRow>> find_user_by_id(AsyncConnection& conn, std::int64_t id);
+awaitable<void> set_user_password(AsyncConnection& conn, std::int64_t id, const std::string& password_hash);
 awaitable<void> touch_user_login(AsyncConnection& conn, std::int64_t id);
 
 // --- refresh tokens (opaque, hashed, rotated; one family per login or enrolment) ---

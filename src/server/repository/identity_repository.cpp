@@ -93,6 +93,10 @@ awaitable<std::optional<UserRow>> find_user_by_id(AsyncConnection& conn, std::in
   co_return user_from(r);
 }
 
+awaitable<void> set_user_password(AsyncConnection& conn, std::int64_t id, const std::string& password_hash) {
+  co_await conn.exec("UPDATE pganalytics.users SET password_hash = $2 WHERE id = $1", id, password_hash);
+}
+
 awaitable<void> touch_user_login(AsyncConnection& conn, std::int64_t id) {
   co_await conn.exec("UPDATE pganalytics.users SET last_login_at = now() WHERE id = $1", id);
 }
