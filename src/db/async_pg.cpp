@@ -164,6 +164,8 @@ struct AsyncConnection::Impl {
 AsyncConnection::AsyncConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 AsyncConnection::~AsyncConnection() = default;
 
+bool AsyncConnection::connected() const { return !impl_->broken && PQstatus(impl_->conn.get()) == CONNECTION_OK; }
+
 bool AsyncConnection::healthy() const {
   return !impl_->broken && PQstatus(impl_->conn.get()) == CONNECTION_OK &&
          PQtransactionStatus(impl_->conn.get()) == PQTRANS_IDLE;

@@ -16,22 +16,27 @@ void append_copy_escaped(std::string& out, std::string_view text) {
   }
 }
 
-std::string copy_data(const Batch& batch, std::size_t family_slot, const std::vector<std::int64_t>& owner_of_sample) {
-  std::string out;
+void append_copy_data(std::string& out, const Batch& batch, std::size_t family_slot,
+                      const std::vector<std::int64_t>& owner_of_sample) {
+  std::string prefix;
   for (std::size_t i = 0; i < batch.samples.size(); ++i) {
     const auto& sample = batch.samples[i];
     if (sample.family_slot != family_slot) continue;
-    const auto prefix = format_timestamp(sample.at_us) + '\t' + std::to_string(owner_of_sample[i]) + '\t';
+    prefix.clear();
+    append_timestamp(prefix, sample.at_us);
+    prefix += '\t';
+    prefix += std::to_string(owner_of_sample[i]);
+    prefix += '\t';
     out.reserve(out.size() + sample.rows.size() + sample.row_count * prefix.size());
     // Encoded rows hold no raw newline (escaping turned them into "\n"), so lines split safely.
-    for (std::size_t start = 0; start < sample.rows.size();) {
-      const auto end = sample.rows.find('\n', start) + 1;
+    const std::string_view rows = sample.rows;
+    for (std::size_t start = 0; start < rows.size();) {
+      const auto end = rows.find('\n', start) + 1;
       out += prefix;
-      out.append(sample.rows, start, end - start);
+      out += rows.substr(start, end - start);
       start = end;
     }
   }
-  return out;
 }
 
 std::size_t Batch::row_count() const {

@@ -209,7 +209,7 @@ bool append_cell(std::string& out, const json::value& cell, ColumnType type) {
     case ColumnType::Timestamp: {
       auto parsed = cell.is_string() ? parse_rfc3339(cell.get_string()) : std::nullopt;
       if (!parsed) return false;
-      out += format_timestamp(*parsed);
+      append_timestamp(out, *parsed);
       return true;
     }
   }

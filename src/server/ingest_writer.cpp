@@ -1,8 +1,12 @@
-// Storing a validated batch: partitions first (DDL, outside the transaction so its locks are
-// brief), then one transaction holding the batch record, the inventory, the query texts, every
-// COPY and the seq bookkeeping. Nothing is visible until COMMIT; any failure rolls all of it back.
+// Storing a group of validated batches: partitions first (DDL, outside the transaction so its
+// locks are brief), then one transaction holding the batch records, the inventory, the query
+// texts, one COPY per family and the seq bookkeeping. Nothing is visible until COMMIT; any failure
+// rolls all of it back.
+#include <algorithm>
+#include <map>
 #include <mutex>
 #include <set>
+#include <tuple>
 
 #include "pganalytics/net/http.hpp"
 #include "pganalytics/server/ingest.hpp"
@@ -24,7 +28,7 @@ bool missing_partition(const db::DbError& error) { return error.sqlstate() == "2
 // The days whose partitions this process has created, so that a push pays create_partitions
 // (PL/pgSQL scanning the catalog for every metric table) once per day rather than per batch.
 // Maintenance keeps partitions days ahead and drops only days the parser already refuses as
-// expired; a partition dropped any other way is caught by store_batch, which forgets the day.
+// expired; a partition dropped any other way is caught by store_group, which forgets the day.
 class EnsuredDays {
  public:
   bool contains(const std::string& day) const {
@@ -53,9 +57,10 @@ EnsuredDays& ensured_days() {
   return days;
 }
 
-std::set<std::string> days_of(const Batch& batch) {
+std::set<std::string> days_of(std::span<const Batch* const> batches) {
   std::set<std::string> days;
-  for (const auto& sample : batch.samples) days.insert(format_day(sample.at_us));
+  for (const auto* batch : batches)
+    for (const auto& sample : batch->samples) days.insert(format_day(sample.at_us));
   return days;
 }
 
@@ -85,84 +90,165 @@ awaitable<bool> ensure_partitions(db::AsyncConnection& conn, const std::set<std:
   co_return trusted;
 }
 
-// The row owner of each sample: its instance's id, or the collector's server for host families.
-awaitable<std::vector<std::int64_t>> owners_of(db::AsyncConnection& conn, const Batch& batch,
-                                              std::int64_t server_id) {
-  std::set<std::string> names;
-  for (const auto& sample : batch.samples)
-    if (!sample.instance.empty()) names.insert(sample.instance);
-  const std::vector<std::string> sorted(names.begin(), names.end());
-  std::map<std::string, std::int64_t> ids;
-  if (!sorted.empty()) ids = co_await repo::resolve_instances(conn, server_id, sorted);
-  std::vector<std::int64_t> owners;
-  for (const auto& sample : batch.samples) owners.push_back(sample.instance.empty() ? server_id : ids.at(sample.instance));
-  co_return owners;
+// A batch of the group and what storing it needs: its collector's ids once locked and claimed.
+struct Member {
+  const Batch* batch;
+  std::size_t position;  // in the caller's list
+  std::size_t claim;     // index into the group's distinct claims
+  std::int64_t server_id = 0;
+  std::vector<std::int64_t> owners;  // per sample: its instance's id, or server_id for host families
+};
+
+bool same_key(const Batch& a, const Batch& b) { return a.collector_id == b.collector_id && a.seq == b.seq; }
+
+// The members in the order they are stored: by collector, then seq, so concurrent groups lock
+// collectors in the same order and one collector's batches advance its bookkeeping in seq order.
+std::vector<Member> members_of(std::span<const Batch* const> batches) {
+  std::vector<std::size_t> order(batches.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return std::tie(batches[a]->collector_id, batches[a]->seq) < std::tie(batches[b]->collector_id, batches[b]->seq);
+  });
+  std::vector<Member> members;
+  for (const auto position : order) {
+    const auto* batch = batches[position];
+    // The same batch pushed twice into one group: one claim, the second answer says duplicate.
+    const bool twin = !members.empty() && same_key(*members.back().batch, *batch);
+    const std::size_t claim = twin ? members.back().claim : (members.empty() ? 0 : members.back().claim + 1);
+    members.push_back({batch, position, claim});
+  }
+  return members;
 }
 
-awaitable<void> record_databases(db::AsyncConnection& conn, const Batch& batch,
-                                 const std::vector<std::int64_t>& owners) {
+std::vector<repo::BatchClaim> claims_of(const std::vector<Member>& members) {
+  std::vector<repo::BatchClaim> claims;
+  for (const auto& member : members) {
+    if (member.claim < claims.size()) continue;
+    const auto& batch = *member.batch;
+    claims.push_back({batch.collector_id, batch.seq, format_timestamp(batch.sent_at_us),
+                      static_cast<std::int64_t>(batch.row_count())});
+  }
+  return claims;
+}
+
+// Registers every instance the claimed members name, in one statement, and sets their owners.
+awaitable<void> resolve_owners(db::AsyncConnection& conn, const std::vector<Member*>& claimed) {
+  std::set<repo::InstanceName> names;
+  for (const auto* member : claimed)
+    for (const auto& sample : member->batch->samples)
+      if (!sample.instance.empty()) names.insert({member->server_id, sample.instance});
+  const std::vector<repo::InstanceName> sorted(names.begin(), names.end());
+  std::map<repo::InstanceName, std::int64_t> ids;
+  if (!sorted.empty()) ids = co_await repo::resolve_instances(conn, sorted);
+  for (auto* member : claimed) {
+    for (const auto& sample : member->batch->samples)
+      member->owners.push_back(sample.instance.empty() ? member->server_id
+                                                       : ids.at(repo::InstanceName{member->server_id, sample.instance}));
+  }
+}
+
+awaitable<void> record_databases(db::AsyncConnection& conn, const std::vector<Member*>& claimed) {
   std::set<repo::DatabaseName> databases;
-  for (std::size_t i = 0; i < batch.samples.size(); ++i)
-    for (const auto& datname : batch.samples[i].datnames) databases.insert({owners[i], datname});
+  for (const auto* member : claimed) {
+    const auto& samples = member->batch->samples;
+    for (std::size_t i = 0; i < samples.size(); ++i)
+      for (const auto& datname : samples[i].datnames) databases.insert({member->owners[i], datname});
+  }
   const std::vector<repo::DatabaseName> sorted(databases.begin(), databases.end());
   if (!sorted.empty()) co_await repo::upsert_databases(conn, sorted);
 }
 
-awaitable<void> copy_families(db::AsyncConnection& conn, const Batch& batch, const std::vector<std::int64_t>& owners) {
-  for (std::size_t slot = 0; slot < batch.families.size(); ++slot) {
-    const auto data = copy_data(batch, slot, owners);
-    if (data.empty()) continue;
-    const auto& family = batch.families[slot];
-    co_await repo::copy_rows(conn, *family.family, family.columns, data);
+// A text may name an instance of its batch or of the group (registered by resolve_owners just
+// before) or one an earlier batch registered; a name the server never saw refuses the batch, and
+// with it the group, rolled back whole, each batch then stored again alone.
+awaitable<void> store_query_texts(db::AsyncConnection& conn, const std::vector<Member*>& claimed) {
+  std::set<repo::InstanceName> names;
+  std::set<std::pair<repo::InstanceName, std::int64_t>> seen;
+  std::vector<repo::ServerQueryText> texts;
+  for (const auto* member : claimed) {
+    for (const auto& text : member->batch->query_texts) {
+      repo::InstanceName name{member->server_id, text.instance};
+      // The first text of a query id wins, here as against the stored ones: later ones never go.
+      if (!seen.emplace(name, text.queryid).second) continue;
+      names.insert(std::move(name));
+      texts.push_back({member->server_id, &text});
+    }
+  }
+  if (texts.empty()) co_return;
+  const std::vector<repo::InstanceName> sorted(names.begin(), names.end());
+  const auto unknown = co_await repo::unknown_instances(conn, sorted);
+  if (!unknown.empty())
+    throw net::ApiError(400, "unknown_instance",
+                        "query_texts names instance \"" + unknown.front().name +
+                            "\", which neither this batch nor an earlier one of this collector has samples of");
+  co_await repo::insert_query_texts(conn, texts);
+}
+
+// One COPY per family and column set over the rows of every claimed member: batches of agents
+// of different versions may carry different columns of one family.
+awaitable<void> copy_families(db::AsyncConnection& conn, const std::vector<Member*>& claimed) {
+  std::map<std::pair<const metrics::Family*, std::vector<std::size_t>>, std::string> copies;
+  for (const auto* member : claimed) {
+    const auto& batch = *member->batch;
+    for (std::size_t slot = 0; slot < batch.families.size(); ++slot) {
+      const auto& family = batch.families[slot];
+      append_copy_data(copies[{family.family, family.columns}], batch, slot, member->owners);
+    }
+  }
+  // No structured bindings across co_await: GCC 12 mishandles them in coroutines.
+  for (const auto& copy : copies) {
+    if (copy.second.empty()) continue;
+    co_await repo::copy_rows(conn, *copy.first.first, copy.first.second, copy.second);
   }
 }
 
-// A text may name an instance of this batch (registered by owners_of just before) or one an
-// earlier batch registered; a name the server never saw refuses the batch, rolled back whole.
-awaitable<void> store_query_texts(db::AsyncConnection& conn, const Batch& batch, std::int64_t server_id) {
-  if (batch.query_texts.empty()) co_return;
-  std::set<std::string> names;
-  for (const auto& text : batch.query_texts) names.insert(text.instance);
-  const std::vector<std::string> sorted(names.begin(), names.end());
-  const auto unknown = co_await repo::unknown_instances(conn, server_id, sorted);
-  if (!unknown.empty())
-    throw net::ApiError(400, "unknown_instance",
-                        "query_texts names instance \"" + unknown.front() +
-                            "\", which neither this batch nor an earlier one of this collector has samples of");
-  co_await repo::insert_query_texts(conn, server_id, batch.query_texts);
-}
-
-awaitable<StoreOutcome> store_in_transaction(db::AsyncConnection& conn, const Batch& batch) {
-  const auto sent_at = format_timestamp(batch.sent_at_us);
-  const auto rows = static_cast<std::int64_t>(batch.row_count());
-  const auto collector = co_await repo::lock_and_claim(conn, batch.collector_id, batch.seq, sent_at, rows);
-  const StoreOutcome outcome{!collector.claimed, collector.config_version};
-  if (!collector.claimed) co_return outcome;
-  const auto owners = co_await owners_of(conn, batch, collector.server_id);
-  co_await record_databases(conn, batch, owners);
-  co_await store_query_texts(conn, batch, collector.server_id);
-  co_await copy_families(conn, batch, owners);
+awaitable<void> finish(db::AsyncConnection& conn, const Batch& batch) {
   std::int64_t explained = 0;
   if (!batch.dropped.empty()) explained = co_await repo::record_dropped_ranges(conn, batch.collector_id, batch.dropped);
   const repo::FinishedBatch finished{batch.collector_id, batch.seq, explained, batch.agent_version,
                                      batch.agent_hostname};
   co_await repo::finish_batch(conn, finished);
-  co_return outcome;
 }
 
-awaitable<StoreOutcome> store_once(db::AsyncConnection& conn, const Batch& batch) {
-  StoreOutcome outcome{};
-  co_await db::in_transaction(conn, [&]() -> awaitable<void> { outcome = co_await store_in_transaction(conn, batch); });
-  co_return outcome;
+// Outcomes in the order of `members`.
+awaitable<std::vector<StoreOutcome>> store_in_transaction(db::AsyncConnection& conn, std::vector<Member>& members) {
+  const auto claims = claims_of(members);
+  const auto collectors = co_await repo::lock_and_claim(conn, claims);
+  std::vector<StoreOutcome> outcomes;
+  std::vector<Member*> claimed;
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    auto& member = members[i];
+    const auto& collector = collectors[member.claim];
+    const bool first = i == 0 || members[i - 1].claim != member.claim;
+    const bool stored = first && collector.claimed;
+    outcomes.push_back({!stored, collector.config_version});
+    member.server_id = collector.server_id;
+    member.owners.clear();
+    if (stored) claimed.push_back(&member);
+  }
+  if (claimed.empty()) co_return outcomes;
+  co_await resolve_owners(conn, claimed);
+  co_await record_databases(conn, claimed);
+  co_await store_query_texts(conn, claimed);
+  co_await copy_families(conn, claimed);
+  // One at a time, in seq order: each advances last_seq and missing_seq_count from the last.
+  for (const auto* member : claimed) co_await finish(conn, *member->batch);
+  co_return outcomes;
 }
 
-}  // namespace
+awaitable<std::vector<StoreOutcome>> store_once(db::AsyncConnection& conn, std::vector<Member>& members) {
+  std::vector<StoreOutcome> outcomes;
+  co_await db::in_transaction(conn,
+                              [&]() -> awaitable<void> { outcomes = co_await store_in_transaction(conn, members); });
+  co_return outcomes;
+}
 
-awaitable<StoreOutcome> store_batch(db::AsyncConnection& conn, const Batch& batch) {
-  const auto days = days_of(batch);
+// Outcomes in the order of `members`, whatever the retry.
+awaitable<std::vector<StoreOutcome>> store_members(db::AsyncConnection& conn, std::vector<Member>& members,
+                                                   const std::set<std::string>& days) {
   const bool trusted_cache = co_await ensure_partitions(conn, days);
   try {
-    co_return co_await store_once(conn, batch);
+    co_return co_await store_once(conn, members);
   } catch (const db::DbError& error) {
     if (!trusted_cache || !missing_partition(error)) throw;
   }
@@ -170,7 +256,18 @@ awaitable<StoreOutcome> store_batch(db::AsyncConnection& conn, const Batch& batc
   // whole, so it is made again once with every day ensured for real.
   ensured_days().forget(days);
   co_await ensure_partitions(conn, days);
-  co_return co_await store_once(conn, batch);
+  co_return co_await store_once(conn, members);
+}
+
+}  // namespace
+
+awaitable<std::vector<StoreOutcome>> store_group(db::AsyncConnection& conn, std::span<const Batch* const> batches) {
+  const auto days = days_of(batches);
+  auto members = members_of(batches);
+  const auto sorted = co_await store_members(conn, members, days);
+  std::vector<StoreOutcome> outcomes(batches.size());
+  for (std::size_t i = 0; i < members.size(); ++i) outcomes[members[i].position] = sorted[i];
+  co_return outcomes;
 }
 
 }  // namespace pga::server::ingest

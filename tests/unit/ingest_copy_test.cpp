@@ -67,10 +67,15 @@ TEST_CASE("a family's COPY lines start with the sample time and its owner") {
   batch.samples.push_back({1, "main", t0, "app\n", 1, {"app"}});
   batch.samples.push_back({0, "", t0 + 1'000'000, "\\N\n", 1, {}});
   const std::vector<std::int64_t> owners{7, 42, 7};
-  CHECK(copy_data(batch, 0, owners) ==
+  std::string first = "earlier lines\n";
+  append_copy_data(first, batch, 0, owners);
+  CHECK(first ==
+        "earlier lines\n"
         "2026-11-24 12:00:00.000000+00\t7\t1.5\n"
         "2026-11-24 12:00:00.000000+00\t7\t2.5\n"
         "2026-11-24 12:00:01.000000+00\t7\t\\N\n");
-  CHECK(copy_data(batch, 1, owners) == "2026-11-24 12:00:00.000000+00\t42\tapp\n");
+  std::string second;
+  append_copy_data(second, batch, 1, owners);
+  CHECK(second == "2026-11-24 12:00:00.000000+00\t42\tapp\n");
   CHECK(batch.row_count() == 4);
 }

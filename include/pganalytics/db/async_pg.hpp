@@ -74,7 +74,10 @@ class AsyncConnection {
   // COPY ... FROM STDIN with `data` in COPY text format.
   boost::asio::awaitable<void> copy_in(const std::string& copy_sql, std::string_view data,
                                        std::chrono::milliseconds timeout = std::chrono::seconds(60));
+  // Usable and outside any transaction: what a pool may hand out again.
   bool healthy() const;
+  // The session is up, though perhaps inside a transaction (that a ROLLBACK can end).
+  bool connected() const;
   // Ends the session and waits, at most `timeout`, until the server has closed its end. A
   // backend leaves pg_stat_activity and stops counting against connection limits before it
   // closes its socket, so a connection opened after close() never overlaps this one on the
@@ -136,7 +139,9 @@ boost::asio::awaitable<void> in_transaction(AsyncConnection& conn, Body body) {
     failure = std::current_exception();
   }
   if (failure) {
-    if (conn.healthy()) {
+    // Not healthy(): inside the transaction the connection never is. Rolled back here, it can
+    // serve the caller's next statement, not only a fresh lease.
+    if (conn.connected()) {
       try {
         co_await conn.query("ROLLBACK");
       } catch (...) {

@@ -15,6 +15,10 @@
 
 namespace pga::server {
 
+namespace ingest {
+class IngestQueue;
+}
+
 inline constexpr const char* kIssuer = "pganalytics";
 inline constexpr const char* kAgentAudience = "pganalytics-agent";
 inline constexpr const char* kUserAudience = "pganalytics-user";
@@ -39,6 +43,7 @@ struct ServerContext {
   ServerConfig config;
   ServerMetrics metrics;
   std::shared_ptr<db::PgPool> pool;
+  std::shared_ptr<ingest::IngestQueue> ingest_queue;
   KeyMaterial key_material;
   LoginLimiter login_limiter;
   boost::asio::thread_pool cpu_pool{2};

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <limits>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,6 +25,7 @@ namespace pga::server::ingest {
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 // "2026-11-24 12:00:00.123000+00": what PostgreSQL reads back exactly, whatever its TimeZone.
 std::string format_timestamp(std::int64_t unix_us);
+void append_timestamp(std::string& out, std::int64_t unix_us);
 // The UTC day holding `unix_us`, as "2026-11-24".
 std::string format_day(std::int64_t unix_us);
 
@@ -97,8 +99,10 @@ struct Batch {
 // column and row at fault; 403 identity_mismatch when the batch names another collector).
 Batch parse_batch(std::string_view body, std::string_view authenticated_collector, const Limits& limits);
 
-// `<time>\t<owner id>\t<row>` lines of every sample of `family_slot`, owners given per sample.
-std::string copy_data(const Batch& batch, std::size_t family_slot, const std::vector<std::int64_t>& owner_of_sample);
+// Appends the `<time>\t<owner id>\t<row>` lines of every sample of `family_slot`, owners given
+// per sample.
+void append_copy_data(std::string& out, const Batch& batch, std::size_t family_slot,
+                      const std::vector<std::int64_t>& owner_of_sample);
 
 // --- storage ---
 
@@ -107,9 +111,12 @@ struct StoreOutcome {
   std::int64_t config_version;
 };
 
-// Stores `batch` atomically (see ingest_writer.cpp); a batch seen before stores nothing.
-// Throws db::DbUnavailable when the database cannot be used, db::DbError on other failures.
-boost::asio::awaitable<StoreOutcome> store_batch(db::AsyncConnection& conn, const Batch& batch);
+// Stores `batches` in one transaction (see ingest_writer.cpp), all or nothing; a batch seen
+// before, or twice in the group, stores nothing. One outcome per batch, in order. Throws
+// net::ApiError when a batch is refused, db::DbUnavailable when the database cannot be used,
+// db::DbError on other failures.
+boost::asio::awaitable<std::vector<StoreOutcome>> store_group(db::AsyncConnection& conn,
+                                                               std::span<const Batch* const> batches);
 
 // --- self-metrics and backpressure ---
 
@@ -118,6 +125,7 @@ struct Counters {
   std::atomic<std::uint64_t> batches_duplicate{0};
   std::atomic<std::uint64_t> batches_rejected{0};    // refused as malformed (4xx)
   std::atomic<std::uint64_t> batches_overloaded{0};  // refused with 503 while at capacity
+  std::atomic<std::uint64_t> batches_grouped{0};     // stored in one transaction with others
   std::atomic<std::uint64_t> samples_expired{0};
   std::vector<std::atomic<std::uint64_t>> rows_by_family =
       std::vector<std::atomic<std::uint64_t>>(metrics::families().size());  // indexed like families()
@@ -130,8 +138,8 @@ struct Counters {
 // The process's counters: one server per process.
 Counters& counters();
 
-// A place among the batches being stored at once. Taking one beyond `capacity` throws
-// ApiError 503 "overloaded" with Retry-After, so load becomes backpressure, not a queue.
+// A place among the batches being parsed, queued or stored at once. Taking one beyond `capacity`
+// throws ApiError 503 "overloaded" with Retry-After, so load becomes backpressure, not a queue.
 class Slot {
  public:
   Slot(Counters& counters, std::size_t capacity);

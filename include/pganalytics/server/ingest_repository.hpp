@@ -21,29 +21,43 @@ using db::AsyncConnection;
 // Creates the missing daily partitions of every metric table for `day` ("2026-11-24", UTC).
 awaitable<void> create_partitions(AsyncConnection& conn, const std::string& day);
 
+struct BatchClaim {
+  std::string collector_id;
+  std::int64_t seq;
+  std::string sent_at;
+  std::int64_t row_count;
+};
 struct IngestingCollector {
   std::int64_t server_id;
   std::int64_t config_version;
   bool claimed;  // false: (collector_id, seq) was ingested before, the batch is a duplicate
 };
-// Locks the collector's row until commit, so one collector's batches are stored one after the
-// other and its seq bookkeeping stays exact, then records (collector_id, seq) as ingested with
-// its row count. Throws DbError when the collector no longer exists.
-awaitable<IngestingCollector> lock_and_claim(AsyncConnection& conn, const std::string& collector_id, std::int64_t seq,
-                                             const std::string& sent_at, std::int64_t row_count);
+// Locks the collectors of `claims` until commit, so one collector's batches are stored one after
+// the other and its seq bookkeeping stays exact, then records each (collector_id, seq), distinct
+// within `claims`, as ingested with its row count. One result per claim, in order. Throws
+// DbError when a collector no longer exists.
+awaitable<std::vector<IngestingCollector>> lock_and_claim(AsyncConnection& conn, const std::vector<BatchClaim>& claims);
 
-// Upserts the named instances of `server_id` (marking them seen) and returns their ids.
-awaitable<std::map<std::string, std::int64_t>> resolve_instances(AsyncConnection& conn, std::int64_t server_id,
-                                                                 const std::vector<std::string>& names);
+struct InstanceName {
+  std::int64_t server_id;
+  std::string name;
+  auto operator<=>(const InstanceName&) const = default;
+};
+// Upserts the named instances (marking them seen) and returns their ids; `names` must be sorted
+// and distinct.
+awaitable<std::map<InstanceName, std::int64_t>> resolve_instances(AsyncConnection& conn,
+                                                                  const std::vector<InstanceName>& names);
 
-// The names among `names` (sorted, distinct) that are not instances of `server_id`.
-awaitable<std::vector<std::string>> unknown_instances(AsyncConnection& conn, std::int64_t server_id,
-                                                      const std::vector<std::string>& names);
+// The names among `names` that are not instances yet.
+awaitable<std::vector<InstanceName>> unknown_instances(AsyncConnection& conn, const std::vector<InstanceName>& names);
 
-// Stores the texts of `server_id`'s instances that are not stored yet; the first text of an
-// (instance, queryid) wins, later ones are ignored.
-awaitable<void> insert_query_texts(AsyncConnection& conn, std::int64_t server_id,
-                                   const std::vector<ingest::QueryText>& texts);
+struct ServerQueryText {
+  std::int64_t server_id;
+  const ingest::QueryText* text;
+};
+// Stores the texts of instances that are not stored yet; a text of an (instance, queryid) stored
+// before wins. `texts` must hold one text per (instance, queryid).
+awaitable<void> insert_query_texts(AsyncConnection& conn, const std::vector<ServerQueryText>& texts);
 
 struct DatabaseName {
   std::int64_t instance_id;

@@ -1,17 +1,19 @@
 // POST /api/v1/metrics/push: an authenticated agent's batch is parsed and validated on the CPU
-// pool, stored in one transaction, and answered only after COMMIT (CONTRACT §5).
+// pool, queued to be stored (with others queued meanwhile) in one transaction, and answered only
+// after that COMMIT (CONTRACT §5).
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
-#include <algorithm>
 #include <chrono>
+#include <memory>
 
 #include "pganalytics/common/log.hpp"
 #include "pganalytics/server/authenticate.hpp"
 #include "pganalytics/server/handlers.hpp"
 #include "pganalytics/server/ingest.hpp"
+#include "pganalytics/server/ingest_queue.hpp"
 #include "pganalytics/server/json_body.hpp"
 
 namespace pga::server::handlers {
@@ -33,13 +35,10 @@ ingest::Limits limits_now(const ServerConfig& config) {
   return limits;
 }
 
-// Half the pool: the other half keeps authentication and the query API answering under load.
-std::size_t ingest_capacity(const ServerContext& ctx) { return std::max<std::size_t>(1, ctx.pool->size() / 2); }
-
-// How long a push waits for a place among the batches being stored before its 503. Places free
+// How long a push waits for a place among the batches being handled before its 503. Places free
 // within milliseconds under load, while a refused agent sleeps Retry-After (2 s): refusing at
 // once left the database idle a third of the time with 8 back-to-back agents. Bounded, so
-// overload still turns into 503s rather than a queue.
+// overload still turns into 503s rather than an unbounded queue.
 constexpr std::chrono::milliseconds kSlotWait{250};
 
 awaitable<void> wait_for_slot(const ingest::Counters& counters, std::size_t capacity) {
@@ -63,21 +62,25 @@ awaitable<ingest::Batch> parse_on_cpu_pool(ServerContext& ctx, std::string body,
                                            boost::asio::use_awaitable);
 }
 
+// How long a queued batch may wait for the COMMIT holding it: a pool wait, partitions and a
+// group's statements, each bounded on its own, fit well within it.
+constexpr std::chrono::seconds kStoreWait{60};
+
 }  // namespace
 
 awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request) {
   const auto collector_id = co_await authenticate_agent(ctx, request);
   auto& counters = ingest::counters();
-  const auto capacity = ingest_capacity(ctx);
+  const auto capacity = ctx.ingest_queue->capacity();
   co_await wait_for_slot(counters, capacity);
   const ingest::Slot slot(counters, capacity);
-  ingest::Batch batch;
+  std::shared_ptr<const ingest::Batch> batch;
   ingest::StoreOutcome outcome{};
   try {
-    batch = co_await parse_on_cpu_pool(ctx, std::move(request.body), collector_id, limits_now(ctx.config));
-    auto lease = co_await ctx.pool->acquire();
+    auto parsed = co_await parse_on_cpu_pool(ctx, std::move(request.body), collector_id, limits_now(ctx.config));
+    batch = std::make_shared<const ingest::Batch>(std::move(parsed));
     // Storing refuses too (query texts of an instance this collector never sent).
-    outcome = co_await ingest::store_batch(*lease, batch);
+    outcome = co_await ctx.ingest_queue->store(batch, kStoreWait);
   } catch (const net::ApiError& refusal) {
     // The agent will set the batch aside for good, so the reason must reach the operator.
     ++counters.batches_rejected;
@@ -85,9 +88,9 @@ awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request)
     throw;
   }
   if (outcome.duplicate) ++counters.batches_duplicate;
-  else counters.record_stored(batch);
+  else counters.record_stored(*batch);
   co_return json_response(200, {{"status", outcome.duplicate ? "duplicate" : "stored"},
-                                {"seq", batch.seq},
+                                {"seq", batch->seq},
                                 {"config_version", outcome.config_version}});
 }
 

@@ -1,5 +1,5 @@
 // SQL for storing push batches. Lists travel as one JSON parameter each, so every statement stays
-// parameterised and one round trip whatever the batch holds; statements run on every batch are
+// parameterised and one round trip whatever the group of batches holds; statements run on every batch are
 // prepared once per connection, so PostgreSQL does not parse and plan them again each time.
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -12,61 +12,84 @@ awaitable<void> create_partitions(AsyncConnection& conn, const std::string& day)
   co_await conn.exec("SELECT pganalytics.create_partitions($1::date, $1::date)", day);
 }
 
-// One round trip for what used to be two. The insert reads `locked`, so the collector's row is
-// locked before the batch record is claimed (and its foreign key checked): batches of one
-// collector queue on that lock instead of upgrading a key-share lock into a deadlock.
-awaitable<IngestingCollector> lock_and_claim(AsyncConnection& conn, const std::string& collector_id, std::int64_t seq,
-                                             const std::string& sent_at, std::int64_t row_count) {
+// Every batch of a group in one round trip. The collectors are locked first, in id order, so that
+// two groups sharing collectors queue rather than deadlock; the insert reads `locked`, so a
+// collector's row is locked before its batch records are claimed (and their foreign key checked):
+// batches of one collector queue on that lock instead of upgrading a key-share lock into a deadlock.
+awaitable<std::vector<IngestingCollector>> lock_and_claim(AsyncConnection& conn, const std::vector<BatchClaim>& claims) {
+  boost::json::array list;
+  for (const auto& claim : claims)
+    list.push_back(boost::json::array{claim.collector_id, claim.seq, claim.sent_at, claim.row_count});
+  const auto json = boost::json::serialize(list);
   auto r = co_await conn.exec_prepared(
-      "WITH locked AS ("
-      "  SELECT id, server_id, config_version FROM pganalytics.collectors WHERE id = $1::uuid FOR UPDATE), "
+      "WITH batch AS ("
+      "  SELECT ord, (b->>0)::uuid AS collector_id, (b->>1)::bigint AS seq, (b->>2)::timestamptz AS sent_at, "
+      "    (b->>3)::integer AS row_count FROM json_array_elements($1::json) WITH ORDINALITY AS t (b, ord)), "
+      "locked AS ("
+      "  SELECT id, server_id, config_version FROM pganalytics.collectors "
+      "  WHERE id IN (SELECT collector_id FROM batch) ORDER BY id FOR UPDATE), "
       "claimed AS ("
       "  INSERT INTO pganalytics.ingested_batches (collector_id, seq, sent_at, row_count) "
-      "  SELECT id, $2::bigint, $3::timestamptz, $4::integer FROM locked ON CONFLICT DO NOTHING RETURNING seq) "
-      "SELECT server_id, config_version, EXISTS (SELECT 1 FROM claimed) FROM locked",
-      collector_id, seq, sent_at, row_count);
-  if (r.rows() != 1) throw db::DbError("collector " + collector_id + " vanished while storing its batch");
-  co_return IngestingCollector{r.get_int(0, 0), r.get_int(0, 1), r.get(0, 2) == "t"};
+      "  SELECT b.collector_id, b.seq, b.sent_at, b.row_count FROM batch b JOIN locked l ON l.id = b.collector_id "
+      "  ON CONFLICT DO NOTHING RETURNING collector_id, seq) "
+      "SELECT l.server_id, l.config_version, "
+      "  EXISTS (SELECT 1 FROM claimed c WHERE c.collector_id = b.collector_id AND c.seq = b.seq) "
+      "FROM batch b JOIN locked l ON l.id = b.collector_id ORDER BY b.ord",
+      json);
+  if (r.rows() != static_cast<int>(claims.size()))
+    throw db::DbError("a collector vanished while storing its batch");
+  std::vector<IngestingCollector> collectors;
+  for (int i = 0; i < r.rows(); ++i) collectors.push_back({r.get_int(i, 0), r.get_int(i, 1), r.get(i, 2) == "t"});
+  co_return collectors;
 }
 
-awaitable<std::map<std::string, std::int64_t>> resolve_instances(AsyncConnection& conn, std::int64_t server_id,
-                                                                 const std::vector<std::string>& names) {
-  boost::json::array list(names.begin(), names.end());
-  // Sorted, so concurrent upserts of one server lock its instance rows in the same order.
+namespace {
+
+boost::json::array instance_list(const std::vector<InstanceName>& names) {
+  boost::json::array list;
+  for (const auto& name : names) list.push_back(boost::json::array{name.server_id, name.name});
+  return list;
+}
+
+}  // namespace
+
+awaitable<std::map<InstanceName, std::int64_t>> resolve_instances(AsyncConnection& conn,
+                                                                  const std::vector<InstanceName>& names) {
+  // Sorted by the caller, so concurrent upserts lock instance rows in the same order.
+  const auto json = boost::json::serialize(instance_list(names));
   auto r = co_await conn.exec_prepared(
       "INSERT INTO pganalytics.postgresql_instances (server_id, name, last_seen_at) "
-      "SELECT $1::bigint, n.name, now() FROM (SELECT DISTINCT value AS name FROM json_array_elements_text($2::json)) n "
-      "ORDER BY n.name "
-      "ON CONFLICT (server_id, name) DO UPDATE SET last_seen_at = excluded.last_seen_at RETURNING name, id",
-      server_id, boost::json::serialize(list));
-  std::map<std::string, std::int64_t> ids;
-  for (int i = 0; i < r.rows(); ++i) ids.emplace(std::string(r.get(i, 0)), r.get_int(i, 1));
+      "SELECT (n->>0)::bigint, n->>1, now() FROM json_array_elements($1::json) n "
+      "ON CONFLICT (server_id, name) DO UPDATE SET last_seen_at = excluded.last_seen_at RETURNING server_id, name, id",
+      json);
+  std::map<InstanceName, std::int64_t> ids;
+  for (int i = 0; i < r.rows(); ++i) ids.emplace(InstanceName{r.get_int(i, 0), std::string(r.get(i, 1))}, r.get_int(i, 2));
   co_return ids;
 }
 
-awaitable<std::vector<std::string>> unknown_instances(AsyncConnection& conn, std::int64_t server_id,
-                                                      const std::vector<std::string>& names) {
-  boost::json::array list(names.begin(), names.end());
+awaitable<std::vector<InstanceName>> unknown_instances(AsyncConnection& conn, const std::vector<InstanceName>& names) {
+  const auto json = boost::json::serialize(instance_list(names));
   auto r = co_await conn.exec_prepared(
-      "SELECT n.name FROM json_array_elements_text($2::json) n (name) "
-      "WHERE NOT EXISTS (SELECT 1 FROM pganalytics.postgresql_instances i WHERE i.server_id = $1::bigint "
-      "AND i.name = n.name) ORDER BY n.name",
-      server_id, boost::json::serialize(list));
-  std::vector<std::string> unknown;
-  for (int i = 0; i < r.rows(); ++i) unknown.emplace_back(r.get(i, 0));
+      "SELECT (n->>0)::bigint, n->>1 FROM json_array_elements($1::json) n "
+      "WHERE NOT EXISTS (SELECT 1 FROM pganalytics.postgresql_instances i WHERE i.server_id = (n->>0)::bigint "
+      "AND i.name = n->>1)",
+      json);
+  std::vector<InstanceName> unknown;
+  for (int i = 0; i < r.rows(); ++i) unknown.push_back({r.get_int(i, 0), std::string(r.get(i, 1))});
   co_return unknown;
 }
 
-awaitable<void> insert_query_texts(AsyncConnection& conn, std::int64_t server_id,
-                                   const std::vector<ingest::QueryText>& texts) {
+awaitable<void> insert_query_texts(AsyncConnection& conn, const std::vector<ServerQueryText>& texts) {
   boost::json::array list;
-  for (const auto& text : texts) list.push_back(boost::json::array{text.instance, text.queryid, text.query});
+  for (const auto& text : texts)
+    list.push_back(boost::json::array{text.server_id, text.text->instance, text.text->queryid, text.text->query});
+  const auto json = boost::json::serialize(list);
   co_await conn.exec_prepared(
       "INSERT INTO pganalytics.query_texts (instance_id, queryid, query) "
-      "SELECT i.id, (t->>1)::bigint, t->>2 FROM json_array_elements($2::json) t "
-      "JOIN pganalytics.postgresql_instances i ON i.server_id = $1::bigint AND i.name = t->>0 "
+      "SELECT i.id, (t->>2)::bigint, t->>3 FROM json_array_elements($1::json) t "
+      "JOIN pganalytics.postgresql_instances i ON i.server_id = (t->>0)::bigint AND i.name = t->>1 "
       "ON CONFLICT (instance_id, queryid) DO NOTHING",
-      server_id, boost::json::serialize(list));
+      json);
 }
 
 awaitable<void> upsert_databases(AsyncConnection& conn, const std::vector<DatabaseName>& databases) {
