@@ -15,7 +15,7 @@ void Counters::record_stored(const Batch& batch) {
   samples_expired += batch.expired_samples;
   for (const auto& sample : batch.samples) {
     const auto* family = batch.families[sample.family_slot].family;
-    rows_by_family[static_cast<std::size_t>(family - metrics::families().data())] += sample.row_count;
+    rows_by_family[static_cast<std::size_t>(family - metrics::families().data())] += sample.row_count();
   }
 }
 

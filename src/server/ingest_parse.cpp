@@ -4,7 +4,6 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
-#include <charconv>
 
 #include "pganalytics/common/json_exact.hpp"
 #include "pganalytics/metrics/query_text.hpp"
@@ -173,43 +172,37 @@ Head head_of(const json::value& value, std::size_t index, const Limits& limits) 
 
 // --- samples, second pass: cells, encoded in the family's union column order ---
 
-template <typename Number>
-void append_number(std::string& out, Number value) {
-  char text[32];
-  auto result = std::to_chars(text, text + sizeof text, value);
-  out.append(text, result.ptr);
-}
-
-// Appends `cell` as COPY text for a column of `type`; false when it is not of that type.
+// Appends `cell` as a binary COPY field for a column of `type`; false when it is not of that type.
 bool append_cell(std::string& out, const json::value& cell, ColumnType type) {
   if (cell.is_null()) {
-    out += kCopyNull;
+    append_null_field(out);
     return true;
   }
   switch (type) {
     case ColumnType::Int64:
       if (!cell.is_int64()) return false;
-      append_number(out, cell.get_int64());
+      append_int64_field(out, cell.get_int64());
       return true;
     case ColumnType::Float64:
-      if (cell.is_int64()) append_number(out, cell.get_int64());
-      else if (cell.is_uint64()) append_number(out, cell.get_uint64());
-      else if (cell.is_double()) append_number(out, cell.get_double());
+      // An integer becomes the nearest double, as PostgreSQL rounds one read as text.
+      if (cell.is_int64()) append_float64_field(out, static_cast<double>(cell.get_int64()));
+      else if (cell.is_uint64()) append_float64_field(out, static_cast<double>(cell.get_uint64()));
+      else if (cell.is_double()) append_float64_field(out, cell.get_double());
       else return false;
       return true;
     case ColumnType::Bool:
       if (!cell.is_bool()) return false;
-      out += cell.get_bool() ? 't' : 'f';
+      append_bool_field(out, cell.get_bool());
       return true;
     case ColumnType::Text:
       // PostgreSQL text cannot hold NUL; refusing it here keeps COPY from failing mid-batch.
       if (!cell.is_string() || cell.get_string().find('\0') != json::string::npos) return false;
-      append_copy_escaped(out, cell.get_string());
+      append_text_field(out, cell.get_string());
       return true;
     case ColumnType::Timestamp: {
       auto parsed = cell.is_string() ? parse_rfc3339(cell.get_string()) : std::nullopt;
       if (!parsed) return false;
-      append_timestamp(out, *parsed);
+      append_timestamp_field(out, *parsed);
       return true;
     }
   }
@@ -240,9 +233,8 @@ std::vector<std::size_t> positions(const Head& head, const FamilyColumns& family
 void append_row(std::string& out, const json::array& row, const std::vector<std::size_t>& where,
                 const FamilyColumns& family, const std::string& at) {
   for (std::size_t u = 0; u < where.size(); ++u) {
-    if (u) out += '\t';
     if (where[u] == kNotInSample) {
-      out += kCopyNull;
+      append_null_field(out);
       continue;
     }
     const auto& column = family.family->columns[family.columns[u]];
@@ -253,7 +245,6 @@ void append_row(std::string& out, const json::array& row, const std::vector<std:
                               ": expected " + std::string(null_key ? "a value for a key column" : expected(column.type)) +
                               ", got " + std::string(json::to_string(cell.kind())));
   }
-  out += '\n';
 }
 
 // datname is this family's key column: every sample names it and no row holds it null.
@@ -266,7 +257,8 @@ std::vector<std::string> datnames_of(const Head& head) {
 }
 
 Sample encode(const Head& head, std::size_t slot, const FamilyColumns& family, std::size_t index) {
-  Sample sample{slot, head.instance, head.at_us, {}, head.rows->size(), {}};
+  Sample sample{slot, head.instance, head.at_us, {}, {}, {}};
+  sample.row_ends.reserve(head.rows->size());
   const auto where = positions(head, family);
   for (std::size_t r = 0; r < head.rows->size(); ++r) {
     const auto at = sample_path(index) + " row " + std::to_string(r);
@@ -274,7 +266,8 @@ Sample encode(const Head& head, std::size_t slot, const FamilyColumns& family, s
     if (!row || row->size() != head.columns.size())
       refuse("bad_row_width", "family " + quoted(head.family->name) + ", " + at + ": a row must be an array of " +
                                   std::to_string(head.columns.size()) + " values, one per column");
-    append_row(sample.rows, *row, where, family, at);
+    append_row(sample.fields, *row, where, family, at);
+    sample.row_ends.push_back(sample.fields.size());
   }
   if (head.family->name == kDatabaseFamily) sample.datnames = datnames_of(head);
   return sample;

@@ -89,9 +89,7 @@ char* put_digits(char* out, std::int64_t value, int width) {
 
 }  // namespace
 
-// By hand rather than snprintf: every timestamp cell of every batch passes through here, and
-// parsing the format string was a visible share of the server's CPU per batch.
-void append_timestamp(std::string& out, std::int64_t unix_us) {
+std::string format_timestamp(std::int64_t unix_us) {
   const sys_time<microseconds> moment{microseconds{unix_us}};
   const auto midnight = floor<days>(moment);
   const year_month_day date{midnight};
@@ -113,13 +111,7 @@ void append_timestamp(std::string& out, std::int64_t unix_us) {
   *p++ = '+';
   *p++ = '0';
   *p++ = '0';
-  out.append(text, static_cast<std::size_t>(p - text));
-}
-
-std::string format_timestamp(std::int64_t unix_us) {
-  std::string text;
-  append_timestamp(text, unix_us);
-  return text;
+  return std::string(text, p);
 }
 
 std::string format_day(std::int64_t unix_us) { return format_timestamp(unix_us).substr(0, 10); }

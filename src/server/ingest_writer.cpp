@@ -196,8 +196,9 @@ awaitable<void> copy_families(db::AsyncConnection& conn, const std::vector<Membe
     }
   }
   // No structured bindings across co_await: GCC 12 mishandles them in coroutines.
-  for (const auto& copy : copies) {
+  for (auto& copy : copies) {
     if (copy.second.empty()) continue;
+    end_copy_data(copy.second);
     co_await repo::copy_rows(conn, *copy.first.first, copy.first.second, copy.second);
   }
 }

@@ -4,12 +4,15 @@
 
 #include <boost/json.hpp>
 
+#include <variant>
+
 #include "pganalytics/agent/batch.hpp"
 #include "pganalytics/metrics/query_text.hpp"
 #include "pganalytics/net/http.hpp"
 #include "pganalytics/server/ingest.hpp"
 
 using namespace pga::server::ingest;
+using namespace std::string_view_literals;
 namespace json = boost::json;
 
 namespace {
@@ -70,6 +73,36 @@ json::object with_sample_field(std::size_t index, std::string_view field, json::
   return batch;
 }
 
+struct At {
+  const char* rfc3339;
+};
+using Cell = std::variant<std::nullptr_t, std::int64_t, double, bool, std::string_view, At>;
+
+// Checks that `sample` holds `rows`, each cell encoded by the field encoder of its type (checked
+// against PostgreSQL's binary format in ingest_copy_test.cpp).
+void check_rows(const Sample& sample, std::initializer_list<std::initializer_list<Cell>> rows) {
+  std::string fields;
+  std::vector<std::size_t> ends;
+  for (const auto& row : rows) {
+    for (const auto& cell : row) {
+      std::visit(
+          [&fields](const auto& value) {
+            using T = std::decay_t<decltype(value)>;
+            if constexpr (std::is_same_v<T, std::nullptr_t>) append_null_field(fields);
+            else if constexpr (std::is_same_v<T, std::int64_t>) append_int64_field(fields, value);
+            else if constexpr (std::is_same_v<T, double>) append_float64_field(fields, value);
+            else if constexpr (std::is_same_v<T, bool>) append_bool_field(fields, value);
+            else if constexpr (std::is_same_v<T, std::string_view>) append_text_field(fields, value);
+            else append_timestamp_field(fields, parse_rfc3339(value.rfc3339).value());
+          },
+          cell);
+    }
+    ends.push_back(fields.size());
+  }
+  CHECK(sample.row_ends == ends);
+  CHECK(sample.fields == fields);
+}
+
 void check_refused(const Refusal& refusal, int status, std::string_view code,
                    std::initializer_list<std::string_view> named = {}) {
   CHECK(refusal.status == status);
@@ -94,15 +127,15 @@ TEST_CASE("a valid batch comes out with its rows encoded in registry column orde
   CHECK(names == std::vector<std::string_view>{"datname", "xact_commit", "xact_rollback", "blk_read_time", "stats_reset"});
   CHECK(batch.samples[0].instance == "main");
   CHECK(batch.samples[0].at_us == *parse_rfc3339("2026-11-24T12:00:00.123Z"));
-  CHECK(batch.samples[0].row_count == 2);
-  CHECK(batch.samples[0].rows ==
-        "app\t1200\t3\t1.5\t2026-11-24 10:00:00.000000+00\n"
-        "po\\tst\\\\gres\t10\t\\N\t2\t\\N\n");
+  CHECK(batch.samples[0].row_count() == 2);
+  // xact_commit, xact_rollback and blk_read_time: the integer 2 of a double column is a double.
+  check_rows(batch.samples[0], {{"app"sv, std::int64_t{1200}, std::int64_t{3}, 1.5, At{"2026-11-24T10:00:00Z"}},
+                                {"po\tst\\gres"sv, std::int64_t{10}, nullptr, 2.0, nullptr}});
   CHECK(batch.samples[0].datnames == std::vector<std::string>{"app", "po\tst\\gres"});
   // The inventory reads datname from every row: it must stay a key column (present, never null).
   CHECK(pga::metrics::find_family("pg_stats_database")->find_column("datname")->kind == pga::metrics::ColumnKind::Key);
   CHECK(batch.samples[1].instance.empty());
-  CHECK(batch.samples[1].rows == "12.25\t8589934592\n");
+  check_rows(batch.samples[1], {{12.25, std::int64_t{8589934592}}});
   CHECK(batch.row_count() == 3);
   CHECK(batch.dropped.empty());
 }
@@ -117,8 +150,8 @@ TEST_CASE("samples of one family with different columns share one column list, a
   const auto parsed = parse(batch);
   REQUIRE(parsed.families.size() == 1);
   CHECK(parsed.families[0].columns.size() == 3);
-  CHECK(parsed.samples[0].rows == "x\t1\t\\N\n");
-  CHECK(parsed.samples[1].rows == "y\t\\N\t2\n");
+  check_rows(parsed.samples[0], {{"x"sv, std::int64_t{1}, nullptr}});
+  check_rows(parsed.samples[1], {{"y"sv, nullptr, std::int64_t{2}}});
 }
 
 TEST_CASE("the body must be a JSON object") {
@@ -222,13 +255,13 @@ TEST_CASE("numbers are accepted across the whole range of their type") {
   auto batch = with_sample_field(0, "rows", {{"a", nullptr, INT64_MIN, 18446744073709551615ULL, INT64_MAX},
                                             {"b", nullptr, 0, 1e300, -1}});
   const auto parsed = parse(batch);
-  CHECK(parsed.samples[0].rows ==
-        "a\t-9223372036854775808\t9223372036854775807\t18446744073709551615\t\\N\n"
-        "b\t0\t-1\t1e+300\t\\N\n");
+  // A double column takes any JSON number, uint64 included, as the nearest double.
+  check_rows(parsed.samples[0], {{"a"sv, INT64_MIN, INT64_MAX, 18446744073709551616.0, nullptr},
+                                 {"b"sv, std::int64_t{0}, std::int64_t{-1}, 1e300, nullptr}});
   auto booleans = valid_batch();
   booleans["samples"] = {{{"family", "pg_instance"}, {"instance", "main"}, {"at", "2026-11-24T12:00:00Z"},
                           {"columns", {"in_recovery", "up"}}, {"rows", {{true, false}}}}};
-  CHECK(parse(booleans).samples[0].rows == "t\tf\n");
+  check_rows(parse(booleans).samples[0], {{true, false}});
 }
 
 TEST_CASE("a bad last sample refuses the batch however good the samples before it") {

@@ -25,11 +25,21 @@ namespace pga::server::ingest {
 std::optional<std::int64_t> parse_rfc3339(std::string_view text);
 // "2026-11-24 12:00:00.123000+00": what PostgreSQL reads back exactly, whatever its TimeZone.
 std::string format_timestamp(std::int64_t unix_us);
-void append_timestamp(std::string& out, std::int64_t unix_us);
 // The UTC day holding `unix_us`, as "2026-11-24".
 std::string format_day(std::int64_t unix_us);
 
-// --- COPY text format ---
+// --- COPY binary format (PostgreSQL docs, "COPY — Binary Format") ---
+
+// One field each: its int32 byte length (-1 for NULL), then its bytes in the column type's
+// binary form, every integer in network byte order.
+void append_null_field(std::string& out);
+void append_int64_field(std::string& out, std::int64_t value);        // bigint
+void append_float64_field(std::string& out, double value);            // double precision
+void append_bool_field(std::string& out, bool value);                 // boolean
+void append_text_field(std::string& out, std::string_view text);      // text: UTF-8 without NUL
+void append_timestamp_field(std::string& out, std::int64_t unix_us);  // timestamp with time zone
+
+// --- COPY text format, kept for bench/ingest's reference COPY ---
 
 // Appends `text` with backslash, tab, newline and carriage return escaped.
 void append_copy_escaped(std::string& out, std::string_view text);
@@ -61,11 +71,12 @@ struct Sample {
   std::size_t family_slot;  // index into Batch::families
   std::string instance;     // empty for host families
   std::int64_t at_us;
-  // COPY text of the rows in the family's union column order, each row ending in '\n', without
-  // the leading time and owner id (known only once the instance is resolved).
-  std::string rows;
-  std::size_t row_count;
+  // The binary COPY fields of the rows, in the family's union column order, without the leading
+  // time and owner id (known only once the instance is resolved); row i ends at row_ends[i].
+  std::string fields;
+  std::vector<std::size_t> row_ends;
   std::vector<std::string> datnames;  // pg_stats_database only: the databases it names
+  std::size_t row_count() const { return row_ends.size(); }
 };
 
 struct SeqRange {
@@ -99,10 +110,13 @@ struct Batch {
 // column and row at fault; 403 identity_mismatch when the batch names another collector).
 Batch parse_batch(std::string_view body, std::string_view authenticated_collector, const Limits& limits);
 
-// Appends the `<time>\t<owner id>\t<row>` lines of every sample of `family_slot`, owners given
-// per sample.
+// Appends the binary COPY tuples (time, owner id, then the row's fields) of every sample of
+// `family_slot`, owners given per sample; the first tuple appended to an empty `out` is preceded
+// by the COPY header. Empty `out` stays empty when the slot holds no rows.
 void append_copy_data(std::string& out, const Batch& batch, std::size_t family_slot,
                       const std::vector<std::int64_t>& owner_of_sample);
+// Ends COPY data begun by append_copy_data.
+void end_copy_data(std::string& out);
 
 // --- storage ---
 

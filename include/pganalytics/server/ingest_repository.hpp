@@ -67,7 +67,7 @@ struct DatabaseName {
 // Upserts the databases (marking them seen); `databases` must be sorted and distinct.
 awaitable<void> upsert_databases(AsyncConnection& conn, const std::vector<DatabaseName>& databases);
 
-// COPY of `data` (text format: time, owner id, then `columns` of the family) into its table.
+// COPY of `data` (binary format: time, owner id, then `columns` of the family) into its table.
 awaitable<void> copy_rows(AsyncConnection& conn, const metrics::Family& family, std::span<const std::size_t> columns,
                           std::string_view data);
 

@@ -111,7 +111,7 @@ std::string copy_statement(const metrics::Family& family, std::span<const std::s
   std::string sql = "COPY pganalytics." + quoted_identifier(family.table) + " (\"time\", ";
   sql += family.scope == metrics::Scope::Instance ? "instance_id" : "server_id";
   for (auto column : columns) sql += ", " + quoted_identifier(family.columns[column].name);
-  return sql + ") FROM STDIN";
+  return sql + ") FROM STDIN WITH (FORMAT binary)";
 }
 
 }  // namespace
