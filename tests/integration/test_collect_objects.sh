@@ -138,6 +138,21 @@ expect_eq "after 3,000 more rows, the sizes of orders equal pg_table_size, pg_in
   "$(latest_table "concat_ws(' ', table_size_bytes, indexes_size_bytes, total_size_bytes)")"
 expect_eq "and index_size_bytes of orders_customer equals pg_relation_size again" \
   "$(at_source "SELECT pg_relation_size('orders_customer')")" "$(latest_index index_size_bytes orders_customer)"
+# A new table held by DDL (an ACCESS EXCLUSIVE lock, as partition maintenance takes) cannot be
+# sized within lock_timeout: its statistics and everyone else's still go out, without a warning,
+# and its sizes follow once the lock is gone.
+{
+  echo "CREATE TABLE held (id int PRIMARY KEY);"
+  echo "BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT;"
+} | in_db objects_a
+released=$(stored "SELECT now()")
+wait_for "SELECT count(*) > 0 FROM pganalytics.metrics_pg_stats_table WHERE datname = 'objects_a' AND relname = 'held'
+  AND table_size_bytes IS NOT NULL AND time > '$released'::timestamptz" || fail "no sizes of held after the lock"
+expect_eq "while it was locked its rows came, sizes unknown" t \
+  "$(stored "SELECT count(*) > 0 FROM pganalytics.metrics_pg_stats_table WHERE datname = 'objects_a' AND relname = 'held'
+     AND table_size_bytes IS NULL AND time < '$released'::timestamptz")"
+expect_eq "the lock made no database be skipped" 0 "$(grep -c 'database "objects_a" is skipped' "$WORK/agent.log")"
+
 # objects_full refuses connections for now: nothing writes a file in it (a first connection writes
 # the relcache init file, which SizeCache's 5-minute refresh would only catch later).
 expect_eq "database_size_bytes of objects_full equals pg_database_size" \

@@ -17,6 +17,8 @@
 namespace pga::agent::collectors {
 namespace {
 
+constexpr std::string_view kLockNotAvailable = "55P03";
+
 using StatementFor = std::string (*)(int server_version_num);
 
 
@@ -83,13 +85,21 @@ class PerDatabaseCollector : public Collector {
     auto& cache = sizes_.try_emplace(name, kSizeMaxAge, sizing_.min_interval).first->second;
     const auto now = SizeCache::Clock::now();
     const auto due = cache.due(objects, now);
+    std::optional<db::PgResult> sizes;
     if (!due.empty()) {
       std::vector<db::Param> params;
       params.push_back(id_array(due));
-      auto reading = databases_->query(name, sizing_.sizes_sql, std::move(params));
-      const auto sizes = co_await std::move(reading);
-      store_sizes(cache, sizes, objects, now);
+      try {
+        auto reading = databases_->query(name, sizing_.sizes_sql, std::move(params));
+        sizes.emplace(co_await std::move(reading));
+      } catch (const db::DbError& error) {
+        // Sizing opens each relation: one held by DDL (partition maintenance, ALTER) runs into
+        // lock_timeout. The statistics still go out, with the sizes known so far; the objects
+        // stay due and are sized at a later cycle.
+        if (error.sqlstate() != kLockNotAvailable) throw;
+      }
     }
+    if (sizes) store_sizes(cache, *sizes, objects, now);
     append_sizes(sample, cache, objects, sizing_);
   }
 
