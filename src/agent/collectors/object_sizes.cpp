@@ -30,12 +30,6 @@ std::vector<SizedObject> sized_objects(const db::PgResult& stats, const Sizing& 
   return objects;
 }
 
-std::string id_array(const std::vector<std::int64_t>& ids) {
-  std::string text = "{";
-  for (auto id : ids) text += (text.size() > 1 ? "," : "") + std::to_string(id);
-  return text + "}";
-}
-
 void store_sizes(SizeCache& cache, const db::PgResult& sizes, const std::vector<SizedObject>& objects,
                  SizeCache::Clock::time_point now) {
   std::map<std::int64_t, const std::string*> fingerprints;

@@ -201,13 +201,11 @@ class PgStatementsCollector : public Collector {
     if (wanted.empty()) co_return texts;
     std::set<std::int64_t> queryids;
     for (const auto& key : wanted) queryids.insert(key.queryid);
-    std::string id_array = "{";
-    for (auto id : queryids) id_array += (id_array.size() > 1 ? "," : "") + std::to_string(id);
-    id_array += "}";
+    const auto ids = id_array(queryids);
     const auto sql = pg_statements_texts_sql(layout_->schema);
     std::optional<db::PgResult> found;
     try {
-      found = co_await session_->exec(sql.c_str(), id_array);
+      found = co_await session_->exec(sql.c_str(), ids);
     } catch (const db::DbError& error) {
       if (!texts_failing_) log::warn("{} {}: query texts not read: {}", family_, instance(), log::redact(error.what()));
       texts_failing_ = true;

@@ -28,8 +28,8 @@ std::vector<std::int64_t> SizeCache::due(const std::vector<SizedObject>& objects
   // The share of max_age elapsed since the last cycle is the share of the other objects to
   // refresh now, the fractions carried over to the next cycles; those already past max_age
   // (after a long pause) go whatever the share.
-  if (!first_due_)
-    refresh_credit_ += std::chrono::duration<double>(now - last_due_) / std::chrono::duration<double>(max_age_) *
+  if (last_due_)
+    refresh_credit_ += std::chrono::duration<double>(now - *last_due_) / std::chrono::duration<double>(max_age_) *
                        static_cast<double>(waiting.size());
   const auto quota = static_cast<std::size_t>(std::min(refresh_credit_ + 1e-9, static_cast<double>(waiting.size())));
   refresh_credit_ = std::max(0.0, refresh_credit_ - static_cast<double>(quota));
@@ -38,7 +38,6 @@ std::vector<std::int64_t> SizeCache::due(const std::vector<SizedObject>& objects
     const auto& [sized_at, id] = waiting[i];
     if (i < quota || now - sized_at >= max_age_) due.push_back(id);
   }
-  first_due_ = false;
   last_due_ = now;
   return due;
 }

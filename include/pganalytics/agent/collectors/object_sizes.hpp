@@ -12,7 +12,7 @@ namespace pga::agent::collectors {
 
 // The statistics statement names each object by `id_column` and carries `fingerprint_columns`
 // (those not of the family are named with a leading '_' and never sent); `sizes_sql` takes the
-// ids due as $1 (an oid[] literal, see id_array) and returns each id followed by the sizes named
+// ids due as $1 (an oid[] literal, see id_array in pg_session.hpp) and returns each id followed by the sizes named
 // `size_columns`. `min_interval` is SizeCache's.
 struct Sizing {
   std::string id_column;
@@ -24,9 +24,6 @@ struct Sizing {
 
 // The objects of a statistics result, in its row order, with their fingerprints.
 std::vector<SizedObject> sized_objects(const db::PgResult& stats, const Sizing& sizing);
-
-// "{1,2,3}": the ids as one array parameter.
-std::string id_array(const std::vector<std::int64_t>& ids);
 
 // Records the result of `sizing.sizes_sql` under the fingerprints `objects` had when read.
 void store_sizes(SizeCache& cache, const db::PgResult& sizes, const std::vector<SizedObject>& objects,

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -54,9 +55,8 @@ class SizeCache {
   Clock::duration max_age_;
   Clock::duration min_interval_;
   std::map<std::int64_t, Entry> entries_;
-  Clock::time_point last_due_{};
+  std::optional<Clock::time_point> last_due_;  // none before the first cycle
   double refresh_credit_ = 0;  // objects owed a refresh, fractions included
-  bool first_due_ = true;
 };
 
 }  // namespace pga::agent::collectors
