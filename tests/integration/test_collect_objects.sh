@@ -153,6 +153,26 @@ expect_eq "while it was locked its rows came, sizes unknown" t \
      AND table_size_bytes IS NULL AND time < '$released'::timestamptz")"
 expect_eq "the lock made no database be skipped" 0 "$(grep -c 'database "objects_a" is skipped' "$WORK/agent.log")"
 
+# The agent reads the catalog again only when it changed: a rename shows under the new name, and a
+# dropped table leaves the samples at once (its statistics tell).
+echo "ALTER TABLE held RENAME TO held_renamed;" | in_db objects_a
+renamed=$(stored "SELECT now()")
+if wait_for "SELECT count(*) > 0 FROM pganalytics.metrics_pg_stats_table WHERE datname = 'objects_a' AND relname = 'held_renamed'
+  AND time > '$renamed'::timestamptz"; then
+  pass "a renamed table arrives under its new name"
+else
+  fail "no rows named held_renamed after the rename: $(stored "SELECT string_agg(DISTINCT relname, ',') FROM pganalytics.metrics_pg_stats_table
+    WHERE datname = 'objects_a' AND time > '$renamed'::timestamptz"); agent: $(tail -5 "$WORK/agent.log")"
+fi
+echo "DROP TABLE held_renamed;" | in_db objects_a
+dropped=$(stored "SELECT now()")
+wait_for "SELECT count(*) > 0 FROM pganalytics.metrics_pg_stats_table WHERE datname = 'objects_a' AND relname = 'orders'
+  AND time > '$dropped'::timestamptz + interval '1.5 s'" || fail "no table sample after the drop"
+expect_eq "once dropped, the table is in no sample taken after" 0 \
+  "$(stored "SELECT count(*) FROM pganalytics.metrics_pg_stats_table WHERE relname = 'held_renamed' AND time > '$dropped'::timestamptz + interval '1.5 s'")"
+expect_eq "and the rows before the drop were all complete (no figure of a vanished table)" 0 \
+  "$(stored "SELECT count(*) FROM pganalytics.metrics_pg_stats_table WHERE relname = 'held_renamed' AND (seq_scan IS NULL OR relfrozenxid_age IS NULL)")"
+
 # objects_full refuses connections for now: nothing writes a file in it (a first connection writes
 # the relcache init file, which SizeCache's 5-minute refresh would only catch later).
 expect_eq "database_size_bytes of objects_full equals pg_database_size" \

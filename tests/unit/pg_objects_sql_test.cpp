@@ -1,15 +1,18 @@
-// The per-database object families without a database: which columns each PostgreSQL version's
-// SQL selects, the connection budget, and how an instance's conninfo is pointed at another database.
+// The per-database object families without a database: which statistics functions each PostgreSQL
+// version reads, the columns sent, the connection budget, and how a conninfo is pointed at another database.
 #include <doctest/doctest.h>
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 #include <stdexcept>
 #include <string>
 
 #include "pganalytics/agent/collectors/database_sessions.hpp"
+#include "pganalytics/agent/collectors/object_families.hpp"
 #include "pganalytics/agent/collectors/pg_objects.hpp"
+#include "pganalytics/agent/collectors/relation_stats.hpp"
 #include "pganalytics/metrics/registry.hpp"
 
 using namespace pga::agent::collectors;
@@ -21,14 +24,15 @@ bool mentions(const std::string& sql, const std::string& name) {
   return std::regex_search(sql, std::regex("\\b" + name + "\\b"));
 }
 
-// Every registry column of `family` must be named by the SQL of the newest version.
-void check_covers_registry(const std::string& family, const std::string& sql) {
+// The columns a family's rows are sent with, sizes included, are exactly the registry's.
+void check_is_registry(const std::string& family, std::vector<std::string> sent) {
   const auto* spec = pga::metrics::find_family(family);
   REQUIRE(spec != nullptr);
-  for (const auto& column : spec->columns) {
-    INFO(family, ": ", column.name);
-    CHECK(mentions(sql, std::string(column.name)));
-  }
+  std::vector<std::string> registry;
+  for (const auto& column : spec->columns) registry.emplace_back(column.name);
+  std::sort(sent.begin(), sent.end());
+  std::sort(registry.begin(), registry.end());
+  CHECK(sent == registry);
 }
 
 // What libpq itself reads from a conninfo string: keyword -> value.
@@ -45,42 +49,46 @@ std::map<std::string, std::string> parsed(const std::string& conninfo) {
 
 }  // namespace
 
-TEST_CASE("pg_stats_table selects only the columns each version has") {
-  const auto v12 = pg_stats_table_sql(120000);
-  const auto v13 = pg_stats_table_sql(130000);
-  const auto v16 = pg_stats_table_sql(160000);
-  const auto v17 = pg_stats_table_sql(170000);
-  CHECK_FALSE(mentions(v12, "n_ins_since_vacuum"));
-  CHECK(mentions(v13, "n_ins_since_vacuum"));
-  for (const auto* column : {"last_seq_scan", "last_idx_scan", "n_tup_newpage_upd"}) {
-    INFO(column);
-    CHECK_FALSE(mentions(v12, column));
-    CHECK_FALSE(mentions(v13, column));
-    CHECK(mentions(v16, column));
-    CHECK(mentions(v17, column));
+TEST_CASE("relation statistics read only the functions each version has") {
+  const auto v12 = relation_stats_sql(120000);
+  const auto v13 = relation_stats_sql(130000);
+  const auto v16 = relation_stats_sql(160000);
+  CHECK_FALSE(mentions(v12, "pg_stat_get_ins_since_vacuum"));
+  CHECK(mentions(v13, "pg_stat_get_ins_since_vacuum"));
+  for (const auto* function : {"pg_stat_get_lastscan", "pg_stat_get_tuples_newpage_updated"}) {
+    INFO(function);
+    CHECK_FALSE(mentions(v13, function));
+    CHECK(mentions(v16, function));
   }
-  // Sizes come from their own statement, run only for the tables whose size may have changed.
-  check_covers_registry("pg_stats_table", v17 + pg_stats_table_sizes_sql());
-  CHECK_FALSE(mentions(v17, "pg_table_size"));
+  // Tables ($1) and the other relations ($3), each with its known hashes, changed rows only.
+  for (const auto* parameter : {"unnest($1::oid[], $2::bigint[])", "unnest($3::oid[], $4::bigint[])"})
+    CHECK(v16.find(parameter) != std::string::npos);
+  CHECK(v16.find("WHERE v.hash IS DISTINCT FROM v.known") != std::string::npos);
+  // Every figure read enters the hash, timestamps included.
+  for (const auto* figure : {"r.blocks_hit", "r.filenode", "r.lastscan", "r.last_autovacuum_time", "r.live_tuples"})
+    CHECK(v16.find(figure) != std::string::npos);
+}
+
+TEST_CASE("pg_stats_table and pg_stats_index send the registry's columns") {
+  auto tables = pg_stats_table_columns();
+  for (const auto* size : {"table_size_bytes", "indexes_size_bytes", "total_size_bytes"}) tables.emplace_back(size);
+  check_is_registry("pg_stats_table", tables);
+  auto indexes = pg_stats_index_columns();
+  indexes.emplace_back("index_size_bytes");
+  check_is_registry("pg_stats_index", indexes);
   const auto sizes = pg_stats_table_sizes_sql();
   CHECK(mentions(sizes, "pg_table_size"));
   CHECK(mentions(sizes, "pg_indexes_size"));
   CHECK(sizes.find("s.table_size + s.indexes_size AS total_size_bytes") != std::string::npos);  // = pg_total_relation_size
   CHECK(sizes.find("unnest($1::oid[])") != std::string::npos);
-  // The cap is a parameter, and the wraparound tables are added to it.
-  CHECK(v12.find("LIMIT $1") != std::string::npos);
-  CHECK(v12.find("LIMIT " + std::to_string(kWraparoundTablesPerDatabase)) != std::string::npos);
-  // The size fingerprint's own columns are named so that they are never sent.
-  for (const auto* column : {"_heap_file", "_toast_file", "_indexes"}) CHECK(mentions(v12, column));
+  CHECK(mentions(pg_stats_index_sizes_sql(), "pg_relation_size"));
 }
 
-TEST_CASE("pg_stats_index selects last_idx_scan from 16 on") {
-  CHECK_FALSE(mentions(pg_stats_index_sql(120000), "last_idx_scan"));
-  CHECK_FALSE(mentions(pg_stats_index_sql(130000), "last_idx_scan"));
-  CHECK(mentions(pg_stats_index_sql(160000), "last_idx_scan"));
-  check_covers_registry("pg_stats_index", pg_stats_index_sql(170000) + pg_stats_index_sizes_sql());
-  CHECK_FALSE(mentions(pg_stats_index_sql(170000), "pg_relation_size"));
-  CHECK(pg_stats_index_sql(120000).find("LIMIT $1") != std::string::npos);
+TEST_CASE("the catalog reads take the cap as a parameter and add the wraparound tables") {
+  const auto tables = pg_stats_table_catalog_sql(170000);
+  CHECK(tables.find("LIMIT $1") != std::string::npos);
+  CHECK(tables.find("LIMIT " + std::to_string(kWraparoundTablesPerDatabase)) != std::string::npos);
+  CHECK(pg_stats_index_catalog_sql(170000).find("LIMIT $1") != std::string::npos);
 }
 
 TEST_CASE("per-database connections leave room for the main session, but at least one") {

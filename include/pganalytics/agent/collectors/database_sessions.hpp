@@ -43,9 +43,11 @@ class DatabaseSessions : public std::enable_shared_from_this<DatabaseSessions> {
   boost::asio::awaitable<std::vector<std::string>> databases();
 
   // Runs one read-only statement in database `dbname` on a connection of its own, opened if
-  // needed. Waits for a free connection within the budget (at most 30 s, then DbUnavailable);
-  // throws db::DbError when the database cannot be reached or refuses the statement. Used from
-  // one thread (the agent's event loop).
+  // needed, prepared there on first use (so `sql` must be one of a few fixed texts). One
+  // statement at a time per database: the families read there queue rather than keep two
+  // backends of one database busy at once. Waits for the connection within the budget (at most
+  // 30 s, then DbUnavailable); throws db::DbError when the database cannot be reached or refuses
+  // the statement. Used from one thread (the agent's event loop).
   boost::asio::awaitable<db::PgResult> query(std::string dbname, std::string sql, std::vector<db::Param> params);
 
  private:

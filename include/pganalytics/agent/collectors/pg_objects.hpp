@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "pganalytics/agent/collector.hpp"
 #include "pganalytics/agent/collectors/database_sessions.hpp"
@@ -19,9 +20,6 @@ CollectorPtr make_pg_stats_table(std::shared_ptr<DatabaseSessions> databases, st
 // pg_stat_user_indexes + pg_statio_user_indexes + size, one row per index.
 CollectorPtr make_pg_stats_index(std::shared_ptr<DatabaseSessions> databases, std::int64_t max_objects_per_database);
 
-// The SQL run in each database for a server version (exposed for tests); $1 is the cap.
-std::string pg_stats_table_sql(int server_version_num);
-std::string pg_stats_index_sql(int server_version_num);
 // The sizes of the objects whose ids are $1 (oid[]), each row the id then the sizes.
 std::string pg_stats_table_sizes_sql();
 std::string pg_stats_index_sizes_sql();
