@@ -69,6 +69,12 @@ TEST_CASE("relation statistics read only the functions each version has") {
     CHECK(v16.find(figure) != std::string::npos);
 }
 
+TEST_CASE("relfrozenxid age is counted as age() counts it, across xid wraparound") {
+  CHECK(xid_age(100, 150) == 50);
+  CHECK(xid_age(4294967290u, 10) == 16);  // the next xid wrapped past 2^32
+  CHECK(xid_age(2, 150) == INT32_MAX);    // FrozenTransactionId: infinitely old
+}
+
 TEST_CASE("pg_stats_table and pg_stats_index send the registry's columns") {
   auto tables = pg_stats_table_columns();
   for (const auto* size : {"table_size_bytes", "indexes_size_bytes", "total_size_bytes"}) tables.emplace_back(size);
