@@ -31,13 +31,6 @@ constexpr auto kIdleLimit = std::chrono::minutes(5);
 constexpr auto kIdleCheck = std::chrono::seconds(1);
 // How long a closed connection's backend may take to exit before the slot is reused anyway.
 constexpr auto kCloseWait = std::chrono::milliseconds(1000);
-// One snapshot of the statistics per statement (stats_fetch_consistency, PostgreSQL 15+): the
-// object families read thousands of relations per statement, which a snapshot serves from one
-// copy made at the first read instead of one shared-memory lookup each; and a table's figures are
-// then consistent with those of its indexes. Before 15 every read is of one snapshot already.
-constexpr const char* kOneStatisticsSnapshot =
-    "SELECT CASE WHEN current_setting('server_version_num')::int >= 150000 THEN "
-    "set_config('stats_fetch_consistency', 'snapshot', false) END";
 
 // libpq's keyword=value quoting: single quotes, with backslash before ' and \.
 std::string quoted_value(std::string_view value) {
@@ -148,11 +141,7 @@ boost::asio::awaitable<db::PgResult> DatabaseSessions::query(std::string dbname,
   try {
     if (!slot->conn) {
       auto opening = open_agent_connection(executor_, conninfo_with_dbname(conninfo_, dbname));
-      auto conn = co_await std::move(opening);
-      std::vector<db::Param> no_params;
-      auto setting = conn->query(kOneStatisticsSnapshot, std::move(no_params));
-      co_await std::move(setting);
-      slot->conn = std::move(conn);
+      slot->conn = co_await std::move(opening);
       start_idle_closer();
     }
     // Prepared once per connection: the statements are the same every cycle, and planning them

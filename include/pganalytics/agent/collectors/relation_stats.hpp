@@ -50,7 +50,7 @@ class RelationStats {
 std::string relation_stats_sql(int server_version_num);
 
 // What tells that the kept objects or their names may have changed, and the transaction id
-// age() counts from, read in the same statement (so the same statistics snapshot) as the figures.
+// age() counts from, read in the same statement as the figures.
 struct DatabaseStamp {
   // A new relation shows at once as a new highest oid in pg_class (until oids wrap around); a
   // rename or a move to another schema as rows written to pg_class, pg_index or pg_namespace,
