@@ -195,13 +195,14 @@ std::string pg_stats_index_sizes_sql() {
 }
 
 CollectorPtr make_pg_stats_table(std::shared_ptr<DatabaseSessions> databases, std::int64_t max_objects_per_database) {
-  Sizing sizing{"relid", {}, pg_stats_table_sizes_sql(), {"table_size_bytes", "indexes_size_bytes", "total_size_bytes"}};
+  // The fingerprints come from the family (Composed), not from result columns.
+  Sizing sizing{{}, {}, pg_stats_table_sizes_sql(), {"table_size_bytes", "indexes_size_bytes", "total_size_bytes"}};
   return std::make_unique<PerDatabaseCollector>("pg_stats_table", make_table_family(),
                                                 std::move(databases), std::move(sizing), max_objects_per_database);
 }
 
 CollectorPtr make_pg_stats_index(std::shared_ptr<DatabaseSessions> databases, std::int64_t max_objects_per_database) {
-  Sizing sizing{"indexrelid", {}, pg_stats_index_sizes_sql(), {"index_size_bytes"}};
+  Sizing sizing{{}, {}, pg_stats_index_sizes_sql(), {"index_size_bytes"}};
   return std::make_unique<PerDatabaseCollector>("pg_stats_index", make_index_family(),
                                                 std::move(databases), std::move(sizing), max_objects_per_database);
 }
