@@ -91,7 +91,7 @@ class TableFamily : public ObjectFamily {
  public:
   // The cap keeps the biggest tables by the catalog's page counts of heap and TOAST (kept current
   // by VACUUM and ANALYZE), plus the oldest by relfrozenxid.
-  std::string catalog_sql(int) const override {
+  std::string catalog_sql() const override {
     return fmt::format(
         "WITH candidates AS (SELECT c.oid AS relid, n.nspname AS schemaname, c.relname, c.relkind, "
         "NULLIF(c.reltoastrelid, 0::oid) AS toast_relid, "
@@ -179,7 +179,7 @@ class TableFamily : public ObjectFamily {
 class IndexFamily : public ObjectFamily {
  public:
   // The indexes of pg_stat_user_indexes, ranked by the catalog's page count.
-  std::string catalog_sql(int) const override {
+  std::string catalog_sql() const override {
     return fmt::format(
         "SELECT i.oid::bigint AS indexrelid, c.oid::bigint AS relid, n.nspname AS schemaname, c.relname, "
         "i.relname AS indexrelname FROM pg_class c JOIN pg_index x ON x.indrelid = c.oid "
@@ -245,7 +245,7 @@ const std::vector<std::string>& pg_stats_index_columns() {
   return columns;
 }
 
-std::string pg_stats_table_catalog_sql(int version) { return TableFamily().catalog_sql(version); }
-std::string pg_stats_index_catalog_sql(int version) { return IndexFamily().catalog_sql(version); }
+std::string pg_stats_table_catalog_sql() { return TableFamily().catalog_sql(); }
+std::string pg_stats_index_catalog_sql() { return IndexFamily().catalog_sql(); }
 
 }  // namespace pga::agent::collectors

@@ -16,10 +16,10 @@ int column_of(const db::PgResult& result, std::string_view name) {
 
 }  // namespace
 
-std::vector<SizedObject> sized_objects(const db::PgResult& stats, const Sizing& sizing) {
-  const auto id_at = column_of(stats, sizing.id_column);
+std::vector<SizedObject> sized_objects(const db::PgResult& stats, const ResultFingerprint& fingerprint) {
+  const auto id_at = column_of(stats, fingerprint.id_column);
   std::vector<int> fingerprint_at;
-  for (const auto& column : sizing.fingerprint_columns) fingerprint_at.push_back(column_of(stats, column));
+  for (const auto& column : fingerprint.columns) fingerprint_at.push_back(column_of(stats, column));
   std::vector<SizedObject> objects;
   objects.reserve(static_cast<std::size_t>(stats.rows()));
   for (int r = 0; r < stats.rows(); ++r) {

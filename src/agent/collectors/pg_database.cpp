@@ -35,10 +35,10 @@ std::string pg_database_sizes_sql() {
 }
 
 CollectorPtr make_pg_stats_database(std::shared_ptr<PgSession> session) {
-  Sizing sizing{"datid", {"tup_inserted", "tup_updated", "tup_deleted"}, pg_database_sizes_sql(),
-                {"database_size_bytes"}, std::chrono::minutes(1)};
+  ResultFingerprint fingerprint{"datid", {"tup_inserted", "tup_updated", "tup_deleted"}};
+  Sizing sizing{pg_database_sizes_sql(), {"database_size_bytes"}, std::chrono::minutes(1)};
   return std::make_unique<SqlCollector>("pg_stats_database", std::move(session), pg_stats_database_sql,
-                                        std::move(sizing));
+                                        std::move(fingerprint), std::move(sizing));
 }
 
 }  // namespace pga::agent::collectors

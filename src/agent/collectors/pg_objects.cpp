@@ -54,6 +54,8 @@ class PerDatabaseCollector : public Collector {
 
   boost::asio::awaitable<std::vector<metrics::Sample>> collect() override {
     const int version = co_await databases_->server_version_num();
+    // The statement depends on the version only: built once per cycle, not per database.
+    const auto stats_sql = relation_stats_sql(version);
     const auto names = co_await databases_->databases();
     const auto gone = [&](const std::string& name) { return std::find(names.begin(), names.end(), name) == names.end(); };
     std::erase_if(failing_, gone);
@@ -64,7 +66,7 @@ class PerDatabaseCollector : public Collector {
     for (const auto& name : names) {
       std::optional<metrics::Sample> sample;
       try {
-        auto reading = read_database(name, version);
+        auto reading = read_database(name, stats_sql);
         sample = co_await std::move(reading);
       } catch (const db::DbError& e) {
         last_error = log::redact(e.what());
@@ -86,7 +88,7 @@ class PerDatabaseCollector : public Collector {
   // The statistics first, with the database's stamp; the catalog again when the stamp says it
   // changed (or is due), then the statistics of the objects it now lists. The stamp kept is one
   // read before the catalog, so a change in between is seen again, never missed.
-  boost::asio::awaitable<metrics::Sample> read_database(const std::string& name, int version) {
+  boost::asio::awaitable<metrics::Sample> read_database(const std::string& name, const std::string& stats_sql) {
     auto& known = known_[name];
     const auto now = Clock::now();
     if (now - known.full_read_at >= kFullReadInterval) {
@@ -94,15 +96,15 @@ class PerDatabaseCollector : public Collector {
       known.full_read_at = now;
     }
     auto at = std::chrono::system_clock::now();
-    auto reading = read_statistics(name, version, known);
+    auto reading = read_statistics(name, stats_sql, known);
     auto stamp = co_await std::move(reading);
     if (known.catalog_stale || known.catalog_stamp != stamp.catalog || now - known.catalog_read_at >= kCatalogMaxAge) {
-      auto listing = read_catalog(name, version, known);
+      auto listing = read_catalog(name, known);
       co_await std::move(listing);
       known.catalog_stamp = stamp.catalog;
       known.catalog_read_at = now;
       at = std::chrono::system_clock::now();
-      auto rereading = read_statistics(name, version, known);
+      auto rereading = read_statistics(name, stats_sql, known);
       stamp = co_await std::move(rereading);
     }
 
@@ -122,29 +124,34 @@ class PerDatabaseCollector : public Collector {
     co_return sample;
   }
 
-  boost::asio::awaitable<DatabaseStamp> read_statistics(const std::string& name, int version, DatabaseObjects& known) {
+  // The tables (read whole) and the other relations whose statistics make the rows of `catalog`.
+  std::pair<std::vector<std::int64_t>, std::vector<std::int64_t>> relations_of(
+      const std::vector<CatalogEntry>& catalog) const {
     std::vector<std::int64_t> tables, others;
-    for (const auto& entry : known.catalog) objects_->relations_of(entry, tables, others);
-    auto reading = databases_->query(name, relation_stats_sql(version), known.stats.parameters(tables, others));
+    for (const auto& entry : catalog) objects_->relations_of(entry, tables, others);
+    return {std::move(tables), std::move(others)};
+  }
+
+  boost::asio::awaitable<DatabaseStamp> read_statistics(const std::string& name, const std::string& stats_sql,
+                                                        DatabaseObjects& known) {
+    // A pair, not a structured binding: GCC 12 mishandles those across co_await.
+    const auto relations = relations_of(known.catalog);
+    auto reading = databases_->query(name, stats_sql, known.stats.parameters(relations.first, relations.second));
     const auto changed = co_await std::move(reading);
     co_return known.stats.absorb(changed);
   }
 
-  boost::asio::awaitable<void> read_catalog(const std::string& name, int version, DatabaseObjects& known) {
+  boost::asio::awaitable<void> read_catalog(const std::string& name, DatabaseObjects& known) {
     std::vector<db::Param> params;
     params.push_back(std::to_string(cap_));
-    auto reading = databases_->query(name, objects_->catalog_sql(version), std::move(params));
+    auto reading = databases_->query(name, objects_->catalog_sql(), std::move(params));
     const auto catalog = co_await std::move(reading);
     known.catalog.clear();
-    std::set<std::int64_t> relations;
-    for (int r = 0; r < catalog.rows(); ++r) {
-      known.catalog.push_back(objects_->entry_of(catalog, r));
-      std::vector<std::int64_t> tables, others;
-      objects_->relations_of(known.catalog.back(), tables, others);
-      relations.insert(tables.begin(), tables.end());
-      relations.insert(others.begin(), others.end());
-    }
-    known.stats.retain(relations);
+    for (int r = 0; r < catalog.rows(); ++r) known.catalog.push_back(objects_->entry_of(catalog, r));
+    const auto relations = relations_of(known.catalog);
+    std::set<std::int64_t> kept(relations.first.begin(), relations.first.end());
+    kept.insert(relations.second.begin(), relations.second.end());
+    known.stats.retain(kept);
     known.catalog_stale = false;
   }
 
@@ -195,14 +202,13 @@ std::string pg_stats_index_sizes_sql() {
 }
 
 CollectorPtr make_pg_stats_table(std::shared_ptr<DatabaseSessions> databases, std::int64_t max_objects_per_database) {
-  // The fingerprints come from the family (Composed), not from result columns.
-  Sizing sizing{{}, {}, pg_stats_table_sizes_sql(), {"table_size_bytes", "indexes_size_bytes", "total_size_bytes"}};
+  Sizing sizing{pg_stats_table_sizes_sql(), {"table_size_bytes", "indexes_size_bytes", "total_size_bytes"}};
   return std::make_unique<PerDatabaseCollector>("pg_stats_table", make_table_family(),
                                                 std::move(databases), std::move(sizing), max_objects_per_database);
 }
 
 CollectorPtr make_pg_stats_index(std::shared_ptr<DatabaseSessions> databases, std::int64_t max_objects_per_database) {
-  Sizing sizing{{}, {}, pg_stats_index_sizes_sql(), {"index_size_bytes"}};
+  Sizing sizing{pg_stats_index_sizes_sql(), {"index_size_bytes"}};
   return std::make_unique<PerDatabaseCollector>("pg_stats_index", make_index_family(),
                                                 std::move(databases), std::move(sizing), max_objects_per_database);
 }

@@ -18,56 +18,41 @@ namespace {
 // Timestamps come last (see RelationStat).
 constexpr auto kFirstTimestamp = static_cast<std::size_t>(RelationStat::lastscan);
 
-// The SQL expression of each RelationStat for the relation `u.id`, in enum order; empty when the
-// version lacks it. `whole` is false for TOAST tables and indexes, of which fewer are read.
-std::string read_expression(RelationStat stat, int version, bool whole) {
-  switch (stat) {
-    case RelationStat::numscans: return "pg_stat_get_numscans(u.id)";
-    case RelationStat::tuples_returned: return "pg_stat_get_tuples_returned(u.id)";
-    case RelationStat::tuples_fetched: return "pg_stat_get_tuples_fetched(u.id)";
-    case RelationStat::blocks_fetched: return "pg_stat_get_blocks_fetched(u.id)";
-    case RelationStat::blocks_hit: return "pg_stat_get_blocks_hit(u.id)";
-    // NULL once the relation is dropped or rewritten away: how a vanished relation shows.
-    case RelationStat::filenode: return "pg_relation_filenode(u.id)::bigint";
-    case RelationStat::lastscan: return version >= 160000 ? "pg_stat_get_lastscan(u.id)" : "";
-    // Read for the rows returned only (see below).
-    case RelationStat::relfrozenxid: return "";
-    default: break;
-  }
-  if (!whole) return "";
-  switch (stat) {
-    case RelationStat::tuples_inserted: return "pg_stat_get_tuples_inserted(u.id)";
-    case RelationStat::tuples_updated: return "pg_stat_get_tuples_updated(u.id)";
-    case RelationStat::tuples_deleted: return "pg_stat_get_tuples_deleted(u.id)";
-    case RelationStat::tuples_hot_updated: return "pg_stat_get_tuples_hot_updated(u.id)";
-    case RelationStat::tuples_newpage_updated:
-      return version >= 160000 ? "pg_stat_get_tuples_newpage_updated(u.id)" : "";
-    case RelationStat::live_tuples: return "pg_stat_get_live_tuples(u.id)";
-    case RelationStat::dead_tuples: return "pg_stat_get_dead_tuples(u.id)";
-    case RelationStat::mod_since_analyze: return "pg_stat_get_mod_since_analyze(u.id)";
-    case RelationStat::ins_since_vacuum: return version >= 130000 ? "pg_stat_get_ins_since_vacuum(u.id)" : "";
-    case RelationStat::vacuum_count: return "pg_stat_get_vacuum_count(u.id)";
-    case RelationStat::autovacuum_count: return "pg_stat_get_autovacuum_count(u.id)";
-    case RelationStat::analyze_count: return "pg_stat_get_analyze_count(u.id)";
-    case RelationStat::autoanalyze_count: return "pg_stat_get_autoanalyze_count(u.id)";
-    case RelationStat::last_vacuum_time: return "pg_stat_get_last_vacuum_time(u.id)";
-    case RelationStat::last_autovacuum_time: return "pg_stat_get_last_autovacuum_time(u.id)";
-    case RelationStat::last_analyze_time: return "pg_stat_get_last_analyze_time(u.id)";
-    case RelationStat::last_autoanalyze_time: return "pg_stat_get_last_autoanalyze_time(u.id)";
-    default: return "";
-  }
-}
-
 bool is_timestamp(std::size_t stat) { return stat >= kFirstTimestamp; }
 
-// Column names, in enum order.
-constexpr const char* kNames[] = {
-    "numscans", "tuples_returned", "tuples_fetched", "tuples_inserted", "tuples_updated", "tuples_deleted",
-    "tuples_hot_updated", "tuples_newpage_updated", "live_tuples", "dead_tuples", "mod_since_analyze",
-    "ins_since_vacuum", "vacuum_count", "autovacuum_count", "analyze_count", "autoanalyze_count", "blocks_fetched",
-    "blocks_hit", "filenode", "relfrozenxid", "lastscan", "last_vacuum_time", "last_autovacuum_time",
-    "last_analyze_time", "last_autoanalyze_time"};
-static_assert(std::size(kNames) == kRelationStatCount);
+// Each RelationStat, in enum order: its column name, which is also the name of the function that
+// reads it (pg_stat_get_<name>) unless read_expression says otherwise, the first version that has
+// it, and whether it is read of tables only (not of TOAST tables and indexes).
+struct Read {
+  const char* name;
+  int since;
+  bool tables_only;
+};
+constexpr Read kReads[] = {
+    {"numscans", 0, false}, {"tuples_returned", 0, false}, {"tuples_fetched", 0, false},
+    {"tuples_inserted", 0, true}, {"tuples_updated", 0, true}, {"tuples_deleted", 0, true},
+    {"tuples_hot_updated", 0, true}, {"tuples_newpage_updated", 160000, true}, {"live_tuples", 0, true},
+    {"dead_tuples", 0, true}, {"mod_since_analyze", 0, true}, {"ins_since_vacuum", 130000, true},
+    {"vacuum_count", 0, true}, {"autovacuum_count", 0, true}, {"analyze_count", 0, true},
+    {"autoanalyze_count", 0, true}, {"blocks_fetched", 0, false}, {"blocks_hit", 0, false},
+    {"filenode", 0, false}, {"relfrozenxid", 0, true}, {"lastscan", 160000, false},
+    {"last_vacuum_time", 0, true}, {"last_autovacuum_time", 0, true}, {"last_analyze_time", 0, true},
+    {"last_autoanalyze_time", 0, true}};
+static_assert(std::size(kReads) == kRelationStatCount);
+
+// The SQL expression reading `stat` of the relation `u.id`; empty when the version or the kind of
+// relation (`whole` is false for TOAST tables and indexes) does not have it.
+std::string read_expression(std::size_t stat, int version, bool whole) {
+  const auto& read = kReads[stat];
+  if (version < read.since || (read.tables_only && !whole)) return "";
+  switch (static_cast<RelationStat>(stat)) {
+    // NULL once the relation is dropped or rewritten away: how a vanished relation shows.
+    case RelationStat::filenode: return "pg_relation_filenode(u.id)::bigint";
+    // Read for the rows returned only (see branch).
+    case RelationStat::relfrozenxid: return "";
+    default: return fmt::format("pg_stat_get_{}(u.id)", read.name);
+  }
+}
 
 // The database's row: the catalog's highest oid and rows written, and age('3'::xid), from which
 // the next transaction id follows (3 is the first normal one).
@@ -82,8 +67,8 @@ constexpr int kDatabaseColumns = 3;
 std::string branch(int version, bool whole, int ids) {
   std::string reads, integers, timestamps, selected;
   for (std::size_t i = 0; i < kRelationStatCount; ++i) {
-    const auto expression = read_expression(static_cast<RelationStat>(i), version, whole);
-    const std::string name = kNames[i];
+    const auto expression = read_expression(i, version, whole);
+    const std::string name = kReads[i].name;
     if (expression.empty()) {
       if (static_cast<RelationStat>(i) == RelationStat::relfrozenxid && whole)
         // A scalar subquery in the output list runs for the returned (changed) rows only; a
@@ -139,7 +124,7 @@ const std::int64_t* RelationStats::integer(RelationStat stat) const {
 std::string relation_stats_sql(int version) {
   std::string nulls;
   for (std::size_t i = 0; i < kRelationStatCount; ++i)
-    nulls += fmt::format(", NULL::{} AS {}", is_timestamp(i) ? "timestamptz" : "bigint", kNames[i]);
+    nulls += fmt::format(", NULL::{} AS {}", is_timestamp(i) ? "timestamptz" : "bigint", kReads[i].name);
   return "SELECT NULL::bigint AS id, NULL::bigint AS hash" + nulls + ", " + kDatabaseRow + " UNION ALL " +
          branch(version, true, 1) + " UNION ALL " + branch(version, false, 3);
 }

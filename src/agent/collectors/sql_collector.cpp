@@ -10,10 +10,11 @@ SqlCollector::SqlCollector(std::string family, std::shared_ptr<PgSession> sessio
     : family_(std::move(family)), session_(std::move(session)), statements_(std::move(statements)), sizes_(kSizeMaxAge) {}
 
 SqlCollector::SqlCollector(std::string family, std::shared_ptr<PgSession> session, StatementFor statement,
-                           Sizing sizing)
+                           ResultFingerprint fingerprint, Sizing sizing)
     : family_(std::move(family)),
       session_(std::move(session)),
       statements_{statement},
+      fingerprint_(std::move(fingerprint)),
       sizing_(std::move(sizing)),
       sizes_(kSizeMaxAge, sizing_->min_interval) {}
 
@@ -37,7 +38,7 @@ boost::asio::awaitable<std::vector<metrics::Sample>> SqlCollector::collect() {
 }
 
 boost::asio::awaitable<void> SqlCollector::attach_sizes(const db::PgResult& result, metrics::Sample& sample) {
-  const auto objects = sized_objects(result, *sizing_);
+  const auto objects = sized_objects(result, fingerprint_);
   const auto now = SizeCache::Clock::now();
   const auto due = sizes_.due(objects, now);
   if (!due.empty()) {

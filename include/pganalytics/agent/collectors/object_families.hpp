@@ -34,7 +34,7 @@ struct Composed {
 class ObjectFamily {
  public:
   virtual ~ObjectFamily() = default;
-  virtual std::string catalog_sql(int version) const = 0;
+  virtual std::string catalog_sql() const = 0;  // the same in every supported version
   virtual CatalogEntry entry_of(const db::PgResult& catalog, int row) const = 0;
   // Adds the relations `entry` is made of to the tables (read whole) and the others.
   virtual void relations_of(const CatalogEntry& entry, std::vector<std::int64_t>& tables,
@@ -52,7 +52,7 @@ std::unique_ptr<ObjectFamily> make_index_family();
 const std::vector<std::string>& pg_stats_table_columns();
 const std::vector<std::string>& pg_stats_index_columns();
 // The kept objects of a database (exposed for tests); $1 is the cap.
-std::string pg_stats_table_catalog_sql(int server_version_num);
-std::string pg_stats_index_catalog_sql(int server_version_num);
+std::string pg_stats_table_catalog_sql();
+std::string pg_stats_index_catalog_sql();
 
 }  // namespace pga::agent::collectors

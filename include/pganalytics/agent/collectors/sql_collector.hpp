@@ -20,8 +20,10 @@ class SqlCollector : public Collector {
   // A family read by several statements (replication: senders, slots, receiver) lists them all;
   // each result becomes its own sample, so each carries only the columns it has.
   SqlCollector(std::string family, std::shared_ptr<PgSession> session, std::vector<StatementFor> statements);
-  // A family with sizes read apart from its statistics (see Sizing), by one statement.
-  SqlCollector(std::string family, std::shared_ptr<PgSession> session, StatementFor statement, Sizing sizing);
+  // A family with sizes read apart from its statistics (see Sizing), by one statement whose
+  // result carries each object's fingerprint.
+  SqlCollector(std::string family, std::shared_ptr<PgSession> session, StatementFor statement,
+               ResultFingerprint fingerprint, Sizing sizing);
   const std::string& family() const override { return family_; }
   const std::string& instance() const override { return session_->instance(); }
   boost::asio::awaitable<std::vector<metrics::Sample>> collect() override;
@@ -30,6 +32,7 @@ class SqlCollector : public Collector {
   std::string family_;
   std::shared_ptr<PgSession> session_;
   std::vector<StatementFor> statements_;
+  ResultFingerprint fingerprint_;
   std::optional<Sizing> sizing_;
   SizeCache sizes_;
 
