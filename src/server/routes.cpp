@@ -1,5 +1,6 @@
-// Every route the server answers, in one table. Database unavailability becomes 503 with
-// Retry-After here, for every route alike; other failures are mapped by net::to_response.
+// Every route the server answers, in one table with the access each declares. authorize() runs
+// before every handler; database unavailability becomes 503 with Retry-After here, for every
+// route alike; other failures are mapped by net::to_response.
 #include "pganalytics/server/routes.hpp"
 
 #include "pganalytics/server/handlers.hpp"
@@ -7,12 +8,41 @@
 namespace pga::server {
 namespace {
 
-using HandlerFn = boost::asio::awaitable<net::Response> (*)(ServerContext&, net::Request&);
+using enum Audience;
+namespace h = handlers;
 
-net::Handler bind(ServerContext& ctx, HandlerFn fn) {
-  return [&ctx, fn](net::Request& request) -> boost::asio::awaitable<net::Response> {
+constexpr Access kPublic{Public};
+constexpr Access kEnrolment{Enrolment};
+constexpr Access kAgent{Agent};
+constexpr Access kViewer{Viewer};
+constexpr Access kViewerOfServer{Viewer, ServerScope::Server};
+constexpr Access kViewerOfCollector{Viewer, ServerScope::Collector};
+constexpr Access kAdminOfCollector{Admin, ServerScope::Collector};
+
+constexpr RouteSpec kRoutes[] = {
+    {"GET", "/api/v1/health", kPublic, h::health},
+    {"GET", "/metrics", kPublic, h::self_metrics},
+    {"GET", "/api/v1/ca.crt", kPublic, h::ca_certificate},
+    {"POST", "/api/v1/collectors/register", kEnrolment, h::register_collector},
+    {"POST", "/api/v1/collectors/{collector_id}/certificate", kAgent, h::renew_certificate},
+    {"GET", "/api/v1/config/{collector_id}", kAgent, h::collector_config},
+    {"POST", "/api/v1/metrics/push", kAgent, h::push_metrics},
+    {"GET", "/api/v1/collectors", kViewer, h::list_collectors},
+    {"GET", "/api/v1/collectors/{id}", kViewerOfCollector, h::get_collector},
+    {"PUT", "/api/v1/collectors/{id}/config", kAdminOfCollector, h::update_collector_config},
+    {"GET", "/api/v1/servers", kViewer, h::list_servers},
+    {"GET", "/api/v1/servers/{id}", kViewerOfServer, h::get_server},
+    {"GET", "/api/v1/servers/{id}/metrics", kViewerOfServer, h::server_metrics},
+    {"POST", "/api/v1/auth/login", kPublic, h::login},
+    {"POST", "/api/v1/auth/logout", kViewer, h::logout},
+    {"POST", "/api/v1/auth/refresh", kPublic, h::refresh},
+};
+
+net::Handler bind(ServerContext& ctx, const RouteSpec& spec) {
+  return [&ctx, &spec](net::Request& request) -> boost::asio::awaitable<net::Response> {
     try {
-      co_return co_await fn(ctx, request);
+      const Caller caller = co_await authorize(ctx, request, spec.access);
+      co_return co_await spec.handler(ctx, request, caller);
     } catch (const db::DbUnavailable&) {
       throw net::ApiError(503, "database_unavailable", "the storage database is unavailable; retry later")
           .with_header("Retry-After", "5");
@@ -22,24 +52,11 @@ net::Handler bind(ServerContext& ctx, HandlerFn fn) {
 
 }  // namespace
 
+std::span<const RouteSpec> route_table() { return kRoutes; }
+
 net::Router make_routes(ServerContext& ctx) {
   net::Router router;
-  router.add("GET", "/api/v1/health", bind(ctx, handlers::health));
-  router.add("GET", "/metrics", bind(ctx, handlers::self_metrics));
-  router.add("GET", "/api/v1/ca.crt", bind(ctx, handlers::ca_certificate));
-  router.add("POST", "/api/v1/collectors/register", bind(ctx, handlers::register_collector));
-  router.add("POST", "/api/v1/collectors/{collector_id}/certificate", bind(ctx, handlers::renew_certificate));
-  router.add("GET", "/api/v1/config/{collector_id}", bind(ctx, handlers::collector_config));
-  router.add("GET", "/api/v1/collectors", bind(ctx, handlers::list_collectors));
-  router.add("GET", "/api/v1/collectors/{id}", bind(ctx, handlers::get_collector));
-  router.add("PUT", "/api/v1/collectors/{id}/config", bind(ctx, handlers::update_collector_config));
-  router.add("GET", "/api/v1/servers", bind(ctx, handlers::list_servers));
-  router.add("GET", "/api/v1/servers/{id}", bind(ctx, handlers::get_server));
-  router.add("GET", "/api/v1/servers/{id}/metrics", bind(ctx, handlers::server_metrics));
-  router.add("POST", "/api/v1/auth/login", bind(ctx, handlers::login));
-  router.add("POST", "/api/v1/auth/logout", bind(ctx, handlers::logout));
-  router.add("POST", "/api/v1/auth/refresh", bind(ctx, handlers::refresh));
-  router.add("POST", "/api/v1/metrics/push", bind(ctx, handlers::push_metrics));
+  for (const auto& spec : kRoutes) router.add(std::string(spec.method), spec.pattern, bind(ctx, spec));
   return router;
 }
 

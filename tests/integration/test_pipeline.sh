@@ -57,11 +57,18 @@ expect_eq "no metric row is stored twice" 0 "$(sql "$DATABASE_URL" "
                         GROUP BY 1, 2, 3 HAVING count(*) > 1) d")"
 expect_eq "no sysstat row is stored twice" 0 "$(sql "$DATABASE_URL" "
   SELECT count(*) FROM (SELECT time, server_id FROM pganalytics.metrics_sysstat GROUP BY 1, 2 HAVING count(*) > 1) d")"
-# The read API: a signed-in user sees the host, its instance and non-negative rates.
+# The read API: a signed-in viewer sees the host granted to it, its instance and non-negative rates.
 printf 'reader password 1\n' | "$PGA_BIN" user add reader --role viewer --config "$WORK/server.toml" 2>/dev/null
 token=$(curl -s --cacert "$CA" --data '{"username":"reader","password":"reader password 1"}' "$SERVER_URL/api/v1/auth/login" | jq -r .access_token)
 get() { curl -s --cacert "$CA" -H "Authorization: Bearer $token" "$SERVER_URL$1"; }
-server_id=$(get /api/v1/servers | jq -r '.[0].id')
+server_id=$(sql "$DATABASE_URL" "SELECT server_id FROM pganalytics.collectors WHERE id = '$collector'")
+# A viewer sees only the servers granted to it: none yet, and the host's own routes are a 404.
+expect_eq "a viewer without grants lists no server" 0 "$(get /api/v1/servers | jq length)"
+expect_eq "a viewer without grants lists no collector" 0 "$(get /api/v1/collectors | jq length)"
+expect_eq "a server not granted is a 404" not_found "$(get "/api/v1/servers/$server_id" | jq -r .error.code)"
+expect_eq "its series are a 404 too" not_found "$(get "/api/v1/servers/$server_id/metrics?family=sysstat&column=load1" | jq -r .error.code)"
+sql "$DATABASE_URL" "INSERT INTO pganalytics.user_servers (user_id, server_id) SELECT id, $server_id FROM pganalytics.users WHERE username = 'reader'" >/dev/null
+expect_eq "once granted, the viewer lists that server" "$server_id" "$(get /api/v1/servers | jq -r '.[0].id')"
 expect_eq "the monitored host is listed with its instance" main "$(get "/api/v1/servers/$server_id" | jq -r '.instances[0].name')"
 expect_eq "the collector shows its last seq" "$max_seq" "$(get "/api/v1/collectors/$collector" | jq -r .last_seq)"
 expect_eq "an unknown collector is a 404" not_found "$(get /api/v1/collectors/00000000-0000-4000-8000-000000000000 | jq -r .error.code)"

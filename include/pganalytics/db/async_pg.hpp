@@ -34,6 +34,12 @@ Param to_param(T value) {
   if constexpr (std::is_same_v<T, bool>) return std::string(value ? "true" : "false");
   else return std::to_string(value);
 }
+template <typename T>
+  requires std::is_arithmetic_v<T>
+Param to_param(const std::optional<T>& value) {
+  if (!value) return std::nullopt;
+  return to_param(*value);
+}
 
 class AsyncConnection {
  public:

@@ -25,6 +25,14 @@ class DbError : public std::runtime_error {
   std::string sqlstate_;
 };
 
+// "{1,2,3}": integer ids as one array parameter ($1::oid[], $1::bigint[]).
+template <typename Ids>
+std::string id_array(const Ids& ids) {
+  std::string text = "{";
+  for (const auto id : ids) text += (text.size() > 1 ? "," : "") + std::to_string(id);
+  return text + "}";
+}
+
 class PgResult {
  public:
   explicit PgResult(pg_result* result);

@@ -1,41 +1,43 @@
 // The route handlers of the server, grouped by file in src/server/handlers/. Each takes the
-// shared context and the request and returns the response or throws ApiError.
+// shared context, the request and the caller that authorize() let through (routes.cpp declares
+// who may call what) and returns the response or throws ApiError.
 #pragma once
 #include <boost/asio/awaitable.hpp>
 
 #include "pganalytics/net/http.hpp"
+#include "pganalytics/server/access.hpp"
 #include "pganalytics/server/context.hpp"
 
 namespace pga::server::handlers {
 
 using boost::asio::awaitable;
 
-awaitable<net::Response> health(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> health(ServerContext& ctx, net::Request& request, const Caller& caller);
 // The server's own Prometheus metrics (text exposition format).
-awaitable<net::Response> self_metrics(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> self_metrics(ServerContext& ctx, net::Request& request, const Caller& caller);
 
 // The CA certificate (public), so `register --ca-fingerprint` can fetch and pin it.
-awaitable<net::Response> ca_certificate(ServerContext& ctx, net::Request& request);
-awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& request);
-awaitable<net::Response> renew_certificate(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> ca_certificate(ServerContext& ctx, net::Request& request, const Caller& caller);
+awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& request, const Caller& caller);
+awaitable<net::Response> renew_certificate(ServerContext& ctx, net::Request& request, const Caller& caller);
 
 // The collector's configuration with an ETag; If-None-Match with the same tag answers 304.
-awaitable<net::Response> collector_config(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> collector_config(ServerContext& ctx, net::Request& request, const Caller& caller);
 // PUT /api/v1/collectors/{id}/config (admins): new family settings, a new config_version.
-awaitable<net::Response> update_collector_config(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> update_collector_config(ServerContext& ctx, net::Request& request, const Caller& caller);
 
 // The read API for users: inventory and time series.
-awaitable<net::Response> list_collectors(ServerContext& ctx, net::Request& request);
-awaitable<net::Response> get_collector(ServerContext& ctx, net::Request& request);
-awaitable<net::Response> list_servers(ServerContext& ctx, net::Request& request);
-awaitable<net::Response> get_server(ServerContext& ctx, net::Request& request);
-awaitable<net::Response> server_metrics(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> list_collectors(ServerContext& ctx, net::Request& request, const Caller& caller);
+awaitable<net::Response> get_collector(ServerContext& ctx, net::Request& request, const Caller& caller);
+awaitable<net::Response> list_servers(ServerContext& ctx, net::Request& request, const Caller& caller);
+awaitable<net::Response> get_server(ServerContext& ctx, net::Request& request, const Caller& caller);
+awaitable<net::Response> server_metrics(ServerContext& ctx, net::Request& request, const Caller& caller);
 
-awaitable<net::Response> login(ServerContext& ctx, net::Request& request);
-awaitable<net::Response> logout(ServerContext& ctx, net::Request& request);
-awaitable<net::Response> refresh(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> login(ServerContext& ctx, net::Request& request, const Caller& caller);
+awaitable<net::Response> logout(ServerContext& ctx, net::Request& request, const Caller& caller);
+awaitable<net::Response> refresh(ServerContext& ctx, net::Request& request, const Caller& caller);
 
 // A batch of samples from an agent (CONTRACT §5): stored atomically, or refused whole.
-awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request);
+awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request, const Caller& caller);
 
 }  // namespace pga::server::handlers

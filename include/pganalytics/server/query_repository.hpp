@@ -14,8 +14,12 @@ namespace pga::server::repo {
 using boost::asio::awaitable;
 
 // Each returns a JSON text built by PostgreSQL (json_agg), ready to send.
-awaitable<std::string> list_collectors(db::AsyncConnection& conn, std::optional<std::string> collector_id);
-awaitable<std::string> list_servers(db::AsyncConnection& conn, std::optional<std::int64_t> server_id);
+// `visible`: the servers the caller may see (Caller::servers); nullopt lists every server.
+using VisibleServers = std::optional<std::vector<std::int64_t>>;
+awaitable<std::string> list_collectors(db::AsyncConnection& conn, std::optional<std::string> collector_id,
+                                       const VisibleServers& visible);
+awaitable<std::string> list_servers(db::AsyncConnection& conn, std::optional<std::int64_t> server_id,
+                                    const VisibleServers& visible);
 
 struct SeriesQuery {
   const metrics::Family* family;

@@ -78,6 +78,13 @@ awaitable<std::optional<UserRow>> find_user_by_id(AsyncConnection& conn, std::in
 awaitable<void> set_user_password(AsyncConnection& conn, std::int64_t id, const std::string& password_hash);
 awaitable<void> touch_user_login(AsyncConnection& conn, std::int64_t id);
 
+// --- access scopes (see access.hpp) ---
+// The servers granted to a user, directly or through a team; admins see every server anyway.
+awaitable<std::vector<std::int64_t>> granted_servers(AsyncConnection& conn, std::int64_t user_id);
+awaitable<bool> server_exists(AsyncConnection& conn, std::int64_t server_id);
+awaitable<std::optional<std::int64_t>> server_of_instance(AsyncConnection& conn, std::int64_t instance_id);
+awaitable<std::optional<std::int64_t>> server_of_collector(AsyncConnection& conn, const std::string& collector_id);
+
 // --- refresh tokens (opaque, hashed, rotated; one family per login or enrolment) ---
 struct RefreshOwner {
   std::optional<std::int64_t> user_id;

@@ -4,7 +4,6 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "pganalytics/security/password.hpp"
-#include "pganalytics/server/authenticate.hpp"
 #include "pganalytics/server/handlers.hpp"
 #include "pganalytics/server/json_body.hpp"
 #include "pganalytics/server/sessions.hpp"
@@ -37,7 +36,7 @@ net::Response token_response(const TokenPair& tokens) {
 
 }  // namespace
 
-awaitable<net::Response> login(ServerContext& ctx, net::Request& request) {
+awaitable<net::Response> login(ServerContext& ctx, net::Request& request, const Caller&) {
   auto body = parse_json_object(request.body);
   const auto username = required_string(body, "username", 64);
   const auto password = required_string(body, "password", security::kMaxPasswordBytes);
@@ -64,8 +63,8 @@ awaitable<net::Response> login(ServerContext& ctx, net::Request& request) {
   co_return token_response(tokens);
 }
 
-awaitable<net::Response> logout(ServerContext& ctx, net::Request& request) {
-  auto user = co_await authenticate_user(ctx, request);
+awaitable<net::Response> logout(ServerContext& ctx, net::Request& request, const Caller& caller) {
+  const auto& user = *caller.user;
   auto body = parse_json_object(request.body);
   auto lease = co_await ctx.pool->acquire();
   const auto refresh_token = required_string(body, "refresh_token", 256);
@@ -77,7 +76,7 @@ awaitable<net::Response> logout(ServerContext& ctx, net::Request& request) {
   co_return json_response(200, {{"status", "signed_out"}});
 }
 
-awaitable<net::Response> refresh(ServerContext& ctx, net::Request& request) {
+awaitable<net::Response> refresh(ServerContext& ctx, net::Request& request, const Caller&) {
   auto body = parse_json_object(request.body);
   auto lease = co_await ctx.pool->acquire();
   const auto refresh_token = required_string(body, "refresh_token", 256);

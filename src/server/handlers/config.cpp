@@ -5,9 +5,7 @@
 
 #include "pganalytics/metrics/collection_settings.hpp"
 #include "pganalytics/metrics/registry.hpp"
-#include "pganalytics/security/ca.hpp"
 
-#include "pganalytics/server/authenticate.hpp"
 #include "pganalytics/server/handlers.hpp"
 #include "pganalytics/server/json_body.hpp"
 
@@ -41,23 +39,20 @@ metrics::FamilySettings settings_from(const net::Request& request) {
 
 }  // namespace
 
-awaitable<net::Response> update_collector_config(ServerContext& ctx, net::Request& request) {
-  const auto user = co_await authenticate_user(ctx, request);
-  if (user.role != "admin") throw net::ApiError(403, "forbidden", "only admins change a collector's configuration");
+awaitable<net::Response> update_collector_config(ServerContext& ctx, net::Request& request, const Caller& caller) {
   const auto collector_id = request.path_param("id");
-  if (!security::is_lowercase_uuid(collector_id)) throw net::ApiError(404, "not_found", "no such collector");
   const auto config_json = boost::json::serialize(metrics::to_json(settings_from(request)));
   auto lease = co_await ctx.pool->acquire();
   const auto version = co_await repo::update_collector_config(*lease, collector_id, config_json);
   if (!version) throw net::ApiError(404, "not_found", "no such collector");
-  const repo::AuditEntry entry{user.username, "collector.config", collector_id, true, request.remote_address,
+  const repo::AuditEntry entry{caller.user->username, "collector.config", collector_id, true, request.remote_address,
                                config_json};
   co_await repo::audit(*lease, entry);
   co_return json_response(200, {{"collector_id", collector_id}, {"config_version", *version}});
 }
 
-awaitable<net::Response> collector_config(ServerContext& ctx, net::Request& request) {
-  const auto collector_id = co_await authenticate_agent(ctx, request);
+awaitable<net::Response> collector_config(ServerContext& ctx, net::Request& request, const Caller& caller) {
+  const auto& collector_id = caller.collector_id;
   auto lease = co_await ctx.pool->acquire();
   auto config = co_await repo::collector_config(*lease, collector_id);
   if (!config) throw net::ApiError(404, "not_found", "no such collector");

@@ -37,14 +37,14 @@ repo::AuditEntry registration_audit(const std::string& collector_id, const std::
 
 }  // namespace
 
-awaitable<net::Response> ca_certificate(ServerContext& ctx, net::Request&) {
+awaitable<net::Response> ca_certificate(ServerContext& ctx, net::Request&, const Caller&) {
   net::Response response;
   response.content_type = "application/x-pem-file";
   response.body = ctx.key_material.ca->certificate_pem();
   co_return response;
 }
 
-awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& request) {
+awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& request, const Caller&) {
   const auto token = bearer_token(request);
   auto body = parse_json_object(request.body);
   const auto name = required_string(body, "name", 200);
@@ -85,8 +85,8 @@ awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& re
                                 {"expires_in", tokens.expires_in}});
 }
 
-awaitable<net::Response> renew_certificate(ServerContext& ctx, net::Request& request) {
-  const auto collector_id = co_await authenticate_agent(ctx, request);
+awaitable<net::Response> renew_certificate(ServerContext& ctx, net::Request& request, const Caller& caller) {
+  const auto& collector_id = caller.collector_id;
   auto body = parse_json_object(request.body);
   const auto csr = required_string(body, "csr", kMaxCsrBytes);
   const auto certificate = sign_csr(ctx, csr, collector_id);

@@ -6,7 +6,7 @@
 
 namespace pga::server::handlers {
 
-awaitable<net::Response> health(ServerContext& ctx, net::Request&) {
+awaitable<net::Response> health(ServerContext& ctx, net::Request&, const Caller&) {
   std::string database = "ok";
   try {
     auto lease = co_await ctx.pool->acquire(std::chrono::seconds(2));
@@ -18,7 +18,7 @@ awaitable<net::Response> health(ServerContext& ctx, net::Request&) {
   co_return json_response(ok ? 200 : 503, {{"status", ok ? "ok" : "degraded"}, {"version", kVersion}, {"database", database}});
 }
 
-awaitable<net::Response> self_metrics(ServerContext& ctx, net::Request&) {
+awaitable<net::Response> self_metrics(ServerContext& ctx, net::Request&, const Caller&) {
   net::Response response;
   response.content_type = "text/plain; version=0.0.4; charset=utf-8";
   response.body = ctx.metrics.registry.render();

@@ -2,8 +2,6 @@
 // metric time series (CONTRACT §4).
 #include <cmath>
 
-#include "pganalytics/security/ca.hpp"
-#include "pganalytics/server/authenticate.hpp"
 #include "pganalytics/server/handlers.hpp"
 #include "pganalytics/server/ingest.hpp"
 #include "pganalytics/server/query_repository.hpp"
@@ -21,17 +19,6 @@ net::Response raw_json(std::string body) {
 net::Response single_item(const std::string& list, const std::string& what) {
   if (list == "[]") throw net::ApiError(404, "not_found", "no such " + what);
   return raw_json(list.substr(1, list.size() - 2));
-}
-
-std::int64_t id_param(const net::Request& request, std::string_view name) {
-  try {
-    std::size_t used = 0;
-    const auto& text = request.path_param(name);
-    auto id = std::stoll(text, &used);
-    if (used == text.size() && id > 0) return id;
-  } catch (const std::exception&) {
-  }
-  throw net::ApiError(404, "not_found", "no such server");
 }
 
 // RFC 3339 or unix seconds.
@@ -78,39 +65,31 @@ repo::SeriesQuery series_query(const net::Request& request, std::int64_t server_
 
 }  // namespace
 
-awaitable<net::Response> list_collectors(ServerContext& ctx, net::Request& request) {
-  co_await authenticate_user(ctx, request);
+awaitable<net::Response> list_collectors(ServerContext& ctx, net::Request&, const Caller& caller) {
   auto lease = co_await ctx.pool->acquire();
-  co_return raw_json(co_await repo::list_collectors(*lease, std::nullopt));
+  co_return raw_json(co_await repo::list_collectors(*lease, std::nullopt, caller.servers));
 }
 
-awaitable<net::Response> get_collector(ServerContext& ctx, net::Request& request) {
-  co_await authenticate_user(ctx, request);
-  const auto id = request.path_param("id");
-  if (!security::is_lowercase_uuid(id)) throw net::ApiError(404, "not_found", "no such collector");
-  const std::optional<std::string> wanted = id;
+awaitable<net::Response> get_collector(ServerContext& ctx, net::Request& request, const Caller& caller) {
+  const std::optional<std::string> wanted = request.path_param("id");
   auto lease = co_await ctx.pool->acquire();
-  const auto list = co_await repo::list_collectors(*lease, wanted);
+  const auto list = co_await repo::list_collectors(*lease, wanted, caller.servers);
   co_return single_item(list, "collector");
 }
 
-awaitable<net::Response> list_servers(ServerContext& ctx, net::Request& request) {
-  co_await authenticate_user(ctx, request);
+awaitable<net::Response> list_servers(ServerContext& ctx, net::Request&, const Caller& caller) {
   auto lease = co_await ctx.pool->acquire();
-  co_return raw_json(co_await repo::list_servers(*lease, std::nullopt));
+  co_return raw_json(co_await repo::list_servers(*lease, std::nullopt, caller.servers));
 }
 
-awaitable<net::Response> get_server(ServerContext& ctx, net::Request& request) {
-  co_await authenticate_user(ctx, request);
-  const auto id = id_param(request, "id");
+awaitable<net::Response> get_server(ServerContext& ctx, net::Request&, const Caller& caller) {
   auto lease = co_await ctx.pool->acquire();
-  const auto list = co_await repo::list_servers(*lease, id);
+  const auto list = co_await repo::list_servers(*lease, caller.scoped_server_id, caller.servers);
   co_return single_item(list, "server");
 }
 
-awaitable<net::Response> server_metrics(ServerContext& ctx, net::Request& request) {
-  co_await authenticate_user(ctx, request);
-  const auto query = series_query(request, id_param(request, "id"));
+awaitable<net::Response> server_metrics(ServerContext& ctx, net::Request& request, const Caller& caller) {
+  const auto query = series_query(request, *caller.scoped_server_id);
   auto lease = co_await ctx.pool->acquire();
   co_return raw_json(co_await repo::metric_series(*lease, query));
 }

@@ -10,7 +10,6 @@
 #include <memory>
 
 #include "pganalytics/common/log.hpp"
-#include "pganalytics/server/authenticate.hpp"
 #include "pganalytics/server/handlers.hpp"
 #include "pganalytics/server/ingest.hpp"
 #include "pganalytics/server/ingest_queue.hpp"
@@ -68,8 +67,8 @@ constexpr std::chrono::seconds kStoreWait{60};
 
 }  // namespace
 
-awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request) {
-  const auto collector_id = co_await authenticate_agent(ctx, request);
+awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request, const Caller& caller) {
+  const auto& collector_id = caller.collector_id;
   auto& counters = ingest::counters();
   const auto capacity = ctx.ingest_queue->capacity();
   co_await wait_for_slot(counters, capacity);

@@ -67,28 +67,34 @@ std::string series_sql(const SeriesQuery& q) {
       " SELECT json_build_object('series', coalesce(json_agg(json_build_object('labels', labels, 'points',"
       "  coalesce(points, '[]'::json))), '[]'::json))::text FROM series",
       fmt::arg("owner_column", owner_column), fmt::arg("instance", instance), fmt::arg("keys", keys),
-fmt::arg("value", value), fmt::arg("reset", reset),
+      fmt::arg("value", value), fmt::arg("reset", reset),
       fmt::arg("from_clause", from_clause), fmt::arg("where", where), fmt::arg("labels", labels_json(family)),
       fmt::arg("point", point));
 }
 
+std::optional<std::string> visible_param(const VisibleServers& visible) {
+  if (!visible) return std::nullopt;
+  return db::id_array(*visible);
+}
+
 }  // namespace
 
-awaitable<std::string> list_collectors(db::AsyncConnection& conn, std::optional<std::string> collector_id) {
+awaitable<std::string> list_collectors(db::AsyncConnection& conn, std::optional<std::string> collector_id,
+                                       const VisibleServers& visible) {
   auto r = co_await conn.exec(
       "SELECT coalesce(json_agg(json_build_object("
       " 'id', id, 'name', name, 'hostname', hostname, 'server_id', server_id, 'status', status,"
       " 'agent_version', agent_version, 'enrolled_at', enrolled_at, 'last_seen_at', last_seen_at,"
       " 'last_seq', last_seq, 'missing_seq_count', missing_seq_count, 'config_version', config_version,"
       " 'certificate_expires_at', certificate_expires_at) ORDER BY name, id), '[]'::json)::text"
-      " FROM pganalytics.collectors WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id = $1::uuid)",
-      collector_id);
+      " FROM pganalytics.collectors WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id = $1::uuid)"
+      " AND ($2::bigint[] IS NULL OR server_id = ANY ($2::bigint[]))",
+      collector_id, visible_param(visible));
   co_return std::string(r.get(0, 0));
 }
 
-awaitable<std::string> list_servers(db::AsyncConnection& conn, std::optional<std::int64_t> server_id) {
-  std::optional<std::string> id;
-  if (server_id) id = std::to_string(*server_id);
+awaitable<std::string> list_servers(db::AsyncConnection& conn, std::optional<std::int64_t> server_id,
+                                    const VisibleServers& visible) {
   auto r = co_await conn.exec(
       "SELECT coalesce(json_agg(json_build_object("
       " 'id', s.id, 'hostname', s.hostname, 'name', s.display_name, 'created_at', s.created_at,"
@@ -96,8 +102,9 @@ awaitable<std::string> list_servers(db::AsyncConnection& conn, std::optional<std
       " 'instances', (SELECT coalesce(json_agg(json_build_object('id', i.id, 'name', i.name,"
       "   'server_version_num', i.server_version_num, 'in_recovery', i.in_recovery, 'last_seen_at', i.last_seen_at)"
       "   ORDER BY i.name), '[]'::json) FROM pganalytics.postgresql_instances i WHERE i.server_id = s.id)"
-      " ) ORDER BY s.id), '[]'::json)::text FROM pganalytics.servers s WHERE $1::bigint IS NULL OR s.id = $1::bigint",
-      id);
+      " ) ORDER BY s.id), '[]'::json)::text FROM pganalytics.servers s WHERE ($1::bigint IS NULL OR s.id = $1::bigint)"
+      " AND ($2::bigint[] IS NULL OR s.id = ANY ($2::bigint[]))",
+      server_id, visible_param(visible));
   co_return std::string(r.get(0, 0));
 }
 

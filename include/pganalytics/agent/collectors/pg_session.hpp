@@ -21,13 +21,7 @@ namespace pga::agent::collectors {
 // it the batch's RFC 3339 ("2026-11-26T03:35:38.123456Z"): to_char() in SQL cost more per table
 // than all of its counters.
 std::string rfc3339_sql(const std::string& expression);
-// "{1,2,3}": integer ids as one array parameter ($1::oid[], $1::bigint[]).
-template <typename Ids>
-std::string id_array(const Ids& ids) {
-  std::string text = "{";
-  for (const auto id : ids) text += (text.size() > 1 ? "," : "") + std::to_string(id);
-  return text + "}";
-}
+using db::id_array;
 // ISO UTC text as above → RFC 3339; anything else is returned unchanged (and refused by the
 // sample check, which names the column).
 std::string rfc3339_from_iso(std::string_view text);
