@@ -6,11 +6,14 @@ cd "$(dirname "$0")/.."
 mode=${1:-}
 [ "$mode" = demo ] || [ "$mode" = test ] || { echo "usage: scripts/setup.sh demo|test" >&2; exit 2; }
 
-PACKAGES=(build-essential cmake ninja-build ccache pkg-config
-  libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev
-  libssl-dev libpq-dev zlib1g-dev libcli11-dev libfmt-dev doctest-dev libtomlplusplus-dev
-  libargon2-dev postgresql-15 openssl curl jq procps prometheus rpm pgbadger
-  prometheus-postgres-exporter prometheus-node-exporter)
+# One group per line, so that each part of the project adds what it needs on a line of its own.
+PACKAGES=(build-essential cmake ninja-build ccache pkg-config)
+PACKAGES+=(libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev)
+PACKAGES+=(libssl-dev libpq-dev zlib1g-dev libcli11-dev libfmt-dev doctest-dev libtomlplusplus-dev libargon2-dev)
+PACKAGES+=(postgresql-15)                                            # the storage and the monitored server
+PACKAGES+=(openssl curl jq procps)                                   # test peers and helpers
+PACKAGES+=(prometheus prometheus-postgres-exporter prometheus-node-exporter pgbadger)  # reference tools
+PACKAGES+=(rpm)                                                      # packaging tests
 
 install_packages() {
   if [ "$(id -u)" != 0 ]; then
