@@ -16,9 +16,11 @@ std::string quoted(std::string_view field) { return "\"" + std::string(field) + 
 
 bool has_nul(std::string_view text) { return text.find('\0') != std::string_view::npos; }
 
-// The path of a member, in the "a.b[2].c" form the errors use.
+// The path of a member, in the "a.b[2].c" form the errors use; a NUL in a name shows as \u0000.
 std::string member_path(const std::string& parent, std::string_view key) {
-  return parent.empty() ? std::string(key) : parent + "." + std::string(key);
+  std::string name;
+  for (char c : key) name += c == '\0' ? std::string("\\u0000") : std::string(1, c);
+  return parent.empty() ? name : parent + "." + name;
 }
 
 void refuse_nul(const boost::json::value& value, const std::string& path, std::size_t depth) {

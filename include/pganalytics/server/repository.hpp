@@ -37,6 +37,8 @@ awaitable<void> store_signing_key(AsyncConnection& conn, const StoredSigningKey&
 // --- enrolment tokens ---
 awaitable<void> create_enrollment_token(AsyncConnection& conn, const std::string& token_hash, std::int64_t ttl_seconds,
                                         int uses, const std::string& created_by);
+// A valid token with a use left (read only: checked before the request body is even read).
+awaitable<bool> enrollment_token_usable(AsyncConnection& conn, const std::string& token_hash);
 // Takes one use of a valid token (not expired, not revoked, uses left); false when none.
 awaitable<bool> consume_enrollment_token(AsyncConnection& conn, const std::string& token_hash);
 

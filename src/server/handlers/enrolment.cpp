@@ -36,6 +36,14 @@ repo::AuditEntry registration_audit(const std::string& collector_id, const std::
           to_json({{"name", name}, {"hostname", hostname}})};
 }
 
+// Anyone can fail an enrolment: audited through the throttle, so a flood cannot write the audit
+// log at its rate.
+awaitable<void> refuse_enrolment(ServerContext& ctx, const net::Request& request, std::string hostname) {
+  repo::AuditEntry entry{"anonymous", "collector.register", std::move(hostname), false, request.remote_address};
+  co_await audit_throttled(ctx, std::move(entry));
+  throw net::ApiError(401, "invalid_enrollment_token", "the enrolment token is unknown, expired or used up");
+}
+
 }  // namespace
 
 awaitable<net::Response> ca_certificate(ServerContext& ctx, net::Request&, const Caller&) {
@@ -47,6 +55,13 @@ awaitable<net::Response> ca_certificate(ServerContext& ctx, net::Request&, const
 
 awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& request, const Caller&) {
   const auto token = bearer_token(request);
+  const auto token_hash = security::hex(security::token_hash(token));
+  bool usable = false;
+  {
+    auto lease = co_await ctx.pool->acquire();
+    usable = co_await repo::enrollment_token_usable(*lease, token_hash);
+  }
+  if (!usable) co_await refuse_enrolment(ctx, request, "");
   auto body = parse_json_object(request.body);
   const auto name = required_string(body, "name", 200);
   const auto hostname = required_string(body, "hostname", 255);
@@ -61,7 +76,6 @@ awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& re
     auto lease = co_await ctx.pool->acquire();
     auto& conn = *lease;
     co_await db::in_transaction(conn, [&]() -> awaitable<void> {
-      const auto token_hash = security::hex(security::token_hash(token));
       token_accepted = co_await repo::consume_enrollment_token(conn, token_hash);
       if (!token_accepted) co_return;
       certificate = sign_csr(ctx, csr, collector_id);
@@ -74,12 +88,7 @@ awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& re
       co_await repo::audit(conn, entry);
     });
   }
-  if (!token_accepted) {
-    // Anyone can fail an enrolment: throttled, so a flood cannot write the audit log at its rate.
-    repo::AuditEntry entry{"anonymous", "collector.register", hostname, false, request.remote_address};
-    co_await audit_throttled(ctx, std::move(entry));
-    throw net::ApiError(401, "invalid_enrollment_token", "the enrolment token is unknown, expired or used up");
-  }
+  if (!token_accepted) co_await refuse_enrolment(ctx, request, hostname);  // used up meanwhile
   log::info("enrolled collector {} ({} on {})", collector_id, name, hostname);
   co_return json_response(201, {{"collector_id", collector_id},
                                 {"certificate", certificate.pem},

@@ -12,6 +12,14 @@ awaitable<void> create_enrollment_token(AsyncConnection& conn, const std::string
       token_hash, ttl_seconds, uses, created_by);
 }
 
+awaitable<bool> enrollment_token_usable(AsyncConnection& conn, const std::string& token_hash) {
+  auto r = co_await conn.exec_prepared(
+      "SELECT 1 FROM pganalytics.enrollment_tokens "
+      "WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL AND expires_at > now() AND uses < uses_allowed",
+      token_hash);
+  co_return r.rows() == 1;
+}
+
 awaitable<bool> consume_enrollment_token(AsyncConnection& conn, const std::string& token_hash) {
   auto r = co_await conn.exec(
       "UPDATE pganalytics.enrollment_tokens SET uses = uses + 1 "
