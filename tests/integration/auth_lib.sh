@@ -19,7 +19,7 @@ as() {
   call "$method" "$path" -H "Authorization: Bearer $token" "$@"
 }
 body() { cat "$WORK/body"; }
-field() { jq -r "$1" "$WORK/body"; }
+field() { jq -r "$@" "$WORK/body"; }
 q() { sql "$DATABASE_URL" "$1"; }
 
 # The password every test user gets unless told otherwise (passes the policy).
@@ -71,4 +71,14 @@ new_api_token() {
   [ -n "$extra" ] || extra='{}'
   as "$1" POST /api/v1/api-tokens --data "$(jq -nc --arg n "$2" --arg r "$3" --argjson x "$extra" '{name:$n,role:$r} + $x')" >/dev/null
   field .token
+}
+
+# push_fixture NAME SEQ: pushes tests/fixtures/batches/valid.json, dated now, as collector NAME.
+push_fixture() {
+  local now fixture="${PGA_SOURCE_DIR:-$(dirname "${BASH_SOURCE[0]}")/../..}/tests/fixtures/batches/valid.json"
+  now=$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)
+  jq --arg c "$(jq -r .collector_id "$WORK/c-$1/state/credentials.json")" --argjson seq "$2" --arg now "$now" \
+    '.collector_id = $c | .seq = $seq | .sent_at = $now | .samples[].at = $now' "$fixture" | gzip -c >"$WORK/batch.gz"
+  agent_call "$1" POST /api/v1/metrics/push -H 'Content-Encoding: gzip' -H 'Content-Type: application/json' \
+    --data-binary @"$WORK/batch.gz"
 }
