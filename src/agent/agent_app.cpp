@@ -320,8 +320,10 @@ class AgentRuntime::Impl {
       } catch (const std::exception& e) {
         log::warn("push of batch {} failed: {}", batch->seq, e.what());
       }
-      const auto outcome =
-          response ? classify_push_status(response->status, error_code_of(response->body)) : PushOutcome::Retry;
+      const auto error_code = response ? error_code_of(response->body) : std::string();
+      const auto outcome = response ? classify_push_status(response->status, error_code) : PushOutcome::Retry;
+      if (error_code == "collector_disabled")
+        log::warn("this collector is disabled on the server: batch {} and the next wait in the spool", batch->seq);
       metrics_.pushes.inc({outcome_name(outcome)});
       if (outcome == PushOutcome::Ok) {
         spool_.acknowledge(batch->seq);

@@ -97,7 +97,7 @@ boost::asio::awaitable<AgentIdentity> authenticate_agent(ServerContext& ctx, net
   const auto collector = co_await repo::collector_with_session(*lease, claims.sub, claims.sid);
   if (!collector || collector->status != "active")
     throw net::ApiError(403, "collector_disabled", "this collector is disabled or deleted")
-        .with_header("Retry-After", "60");
+        .with_header("Retry-After", "10");
   if (!collector->session_live) throw unauthorized("session_revoked", "this collector's session was revoked");
   co_return AgentIdentity{claims.sub, claims.sid};
 }

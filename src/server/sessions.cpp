@@ -69,7 +69,7 @@ boost::asio::awaitable<std::optional<net::ApiError>> owner_refusal(db::AsyncConn
     const auto status = co_await repo::collector_status(conn, *owner.collector_id);
     if (status != "active")
       co_return net::ApiError(403, "collector_disabled", "this collector is disabled or deleted")
-          .with_header("Retry-After", "60");
+          .with_header("Retry-After", "10");
     co_return std::nullopt;
   }
   const auto user = co_await repo::find_user_by_id(conn, *owner.user_id);
