@@ -35,16 +35,26 @@ expect_eq "even the right password waits now" 429 "$(call POST /api/v1/auth/logi
 expect_eq "with Retry-After" true "$(curl -s -D - -o /dev/null --cacert "$CA" -X POST --data "$(login_body alice x)" \
   "$SERVER_URL/api/v1/auth/login" | grep -qi '^retry-after: [0-9]' && echo true || echo false)"
 
+# spray FILE: one password tried on 40 names, one after the other; the statuses go to FILE.
+spray() {
+  for i in $(seq 1 40); do
+    call POST /api/v1/auth/login --data "$(login_body "sprayed$i" 'Summer2026!Summer')"
+    echo
+  done >"$1"
+}
+# expect_spray FILE CHECKED WHY: CHECKED attempts of the 40 reached the password check (401 and as
+# many hashes since $before), the others were throttled before it (429).
+expect_spray() {
+  expect_eq "$3: $2 attempts were checked" "$2" "$(grep -c '^401$' "$1")"
+  expect_eq "$3: the other $((40 - $2)) were throttled" $((40 - $2)) "$(grep -c '^429$' "$1")"
+  expect_eq "$3: $2 hashes" "$2" "$(( $(checks) - before ))"
+}
+
 # --- a spray of one password across 40 names from one address: the address budget (30)
 reset_budgets
 before=$(checks)
-for i in $(seq 1 40); do
-  call POST /api/v1/auth/login --data "$(login_body "sprayed$i" 'Summer2026!Summer')"
-  echo
-done >"$WORK/spray.codes"
-expect_eq "the spray got 30 answers from the password check" 30 "$(grep -c '^401$' "$WORK/spray.codes")"
-expect_eq "then the address was throttled" 10 "$(grep -c '^429$' "$WORK/spray.codes")"
-expect_eq "30 hashes" 30 "$(( $(checks) - before ))"
+spray "$WORK/spray.codes"
+expect_spray "$WORK/spray.codes" 30 "the address budget"
 expect_eq "spent budgets are rows of the database, shared by replicas" t \
   "$(q "SELECT attempts > 30 FROM pganalytics.login_attempts WHERE scope = 'address' AND key = '127.0.0.1'")"
 
@@ -58,13 +68,8 @@ TOML
 restart_server
 reset_budgets
 before=$(checks)
-for i in $(seq 1 40); do
-  call POST /api/v1/auth/login --data "$(login_body "spray$i" 'Summer2026!Summer')"
-  echo
-done >"$WORK/global.codes"
-expect_eq "the global budget let 25 through" 25 "$(grep -c '^401$' "$WORK/global.codes")"
-expect_eq "and throttled the rest" 15 "$(grep -c '^429$' "$WORK/global.codes")"
-expect_eq "25 hashes" 25 "$(( $(checks) - before ))"
+spray "$WORK/global.codes"
+expect_spray "$WORK/global.codes" 25 "the global budget"
 
 # --- two replicas share the budgets: 20 guesses at each, 5 checked in all
 reset_budgets
