@@ -1,12 +1,18 @@
 // The access rules that need no server: the password and user name policy, the sign-in budget
-// key of an address, the audit throttle, roles, and the route table's start-up check.
+// key of an address, the audit throttle, the hashing pool's bound, roles, and the route table's
+// start-up check.
 #include <doctest/doctest.h>
 
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
 
+#include "pganalytics/security/password.hpp"
 #include "pganalytics/security/password_policy.hpp"
 #include "pganalytics/server/audit_throttle.hpp"
 #include "pganalytics/server/login_limiter.hpp"
+#include "pganalytics/server/password_hasher.hpp"
 #include "pganalytics/server/routes.hpp"
 
 using namespace pga;
@@ -145,4 +151,28 @@ TEST_CASE("the table printed for tests lists every route with its access") {
   CHECK(access_of("PUT", "/api/v1/collectors/{id}/config").scope == ServerScope::Collector);
   CHECK(access_of("POST", "/api/v1/api-tokens").session_only);
   CHECK(access_of("GET", "/api/v1/me").audience == Audience::Viewer);
+}
+
+namespace {
+boost::asio::awaitable<void> one_check(PasswordHasher& hasher, std::string hash, int& ok, int& refused) {
+  try {
+    if (co_await hasher.verify("correct horse battery", hash)) ++ok;
+  } catch (const net::ApiError& e) {
+    if (e.status() == 429 && e.code() == "too_many_sign_ins") ++refused;
+  }
+}
+}  // namespace
+
+TEST_CASE("the password hashing pool bounds its queue: checks beyond it answer 429 at once") {
+  PasswordHasher hasher(1, 2);
+  const auto hash = security::argon2id_hash_encoded("correct horse battery");
+  boost::asio::io_context io;
+  int ok = 0, refused = 0;
+  for (int i = 0; i < 6; ++i) boost::asio::co_spawn(io, one_check(hasher, hash, ok, refused), boost::asio::detached);
+  io.run();
+  CHECK(ok == 2);
+  CHECK(refused == 4);
+  CHECK(hasher.verifications() == 2);
+  CHECK(hasher.refused() == 4);
+  CHECK(hasher.pending() == 0);
 }

@@ -156,7 +156,8 @@ awaitable<std::optional<ApiTokenUse>> use_api_token(AsyncConnection& conn, const
   auto r = co_await conn.exec_prepared(
       "WITH t AS (SELECT * FROM pganalytics.api_tokens WHERE token_hash = decode($1, 'hex')),"
       " used AS (UPDATE pganalytics.api_tokens a SET last_used_at = now(), last_used_addr = $2"
-      "  FROM t WHERE a.id = t.id AND t.revoked_at IS NULL AND (t.last_used_at IS NULL"
+      "  FROM t WHERE a.id = t.id AND t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now())"
+      "  AND (t.last_used_at IS NULL"
       "  OR t.last_used_at < now() - interval '1 minute' OR t.last_used_addr IS DISTINCT FROM $2)) "
       "SELECT t.id, t.role, t.server_ids::text, t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > now()),"
       " u.id, u.username, u.password_hash, u.role, u.disabled,"
