@@ -60,7 +60,8 @@ awaitable<net::Response> login(ServerContext& ctx, net::Request& request, const 
     throw net::ApiError(429, "too_many_attempts", "too many sign-in attempts; try again later")
         .with_header("Retry-After", std::to_string(wait));
   }
-  const std::string stored_hash = user ? user->password_hash : decoy_hash();
+  const std::string& decoy = decoy_hash();  // made at the first sign-in, whoever signs in
+  const std::string stored_hash = user ? user->password_hash : decoy;
   const bool password_ok = co_await ctx.hasher->verify(password, stored_hash);
   if (!user || !password_ok || user->disabled) {
     co_await audit_throttled(ctx, login_entry(username, false, request));
