@@ -80,10 +80,11 @@ CREATE UNLOGGED TABLE pganalytics.login_attempts (
 );
 
 -- One attempt of p_name from p_address: the address budget first (so a spray from one address
--- adds no row per name once spent), then the name's, then the global one. An attempt refused
--- by one budget is not counted against the later ones, so hammering one name cannot spend the
--- global budget. Returns 0 when the attempt may be checked, else the seconds to wait. Atomic per
--- budget row: parallel attempts never pass a budget together.
+-- adds no row per name once spent), then the name's, then the global one. An attempt refused by
+-- one budget is not counted against the later ones, so hammering one name cannot spend the
+-- global budget; and once the global budget is spent no row is added per name either, so a spray
+-- from many addresses cannot grow the table. Returns 0 when the attempt may be checked, else the
+-- seconds to wait. Atomic per budget row: parallel attempts never pass a budget together.
 CREATE FUNCTION pganalytics.login_attempt(p_name text, p_address text, p_window interval,
                                           p_per_name integer, p_per_address integer, p_global integer)
 RETURNS integer LANGUAGE plpgsql AS $$
@@ -97,6 +98,13 @@ BEGIN
     FOR v_scope, v_key, v_budget IN
         VALUES ('address', p_address, p_per_address), ('name', p_name, p_per_name), ('global', '', p_global)
     LOOP
+        IF v_scope = 'name' THEN
+            SELECT attempts, window_start INTO v_attempts, v_start FROM pganalytics.login_attempts
+             WHERE scope = 'global' AND key = '' AND window_start > now() - p_window;
+            IF v_attempts >= p_global THEN
+                RETURN greatest(1, ceil(extract(epoch FROM v_start + p_window - now()))::integer);
+            END IF;
+        END IF;
         INSERT INTO pganalytics.login_attempts AS a (scope, key, window_start, attempts)
         VALUES (v_scope, v_key, now(), 1)
         ON CONFLICT (scope, key) DO UPDATE

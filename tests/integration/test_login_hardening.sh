@@ -70,6 +70,8 @@ reset_budgets
 before=$(checks)
 spray "$WORK/global.codes"
 expect_spray "$WORK/global.codes" 25 "the global budget"
+expect_eq "once it is spent, names tried add no rows" 25 \
+  "$(q "SELECT count(*) FROM pganalytics.login_attempts WHERE scope = 'name' AND key LIKE 'sprayed%'")"
 
 # --- two replicas share the budgets: 20 guesses at each, 5 checked in all
 reset_budgets
