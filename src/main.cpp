@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
       cli::add_migrate(app),
       cli::add_token(app),
       cli::add_user_command(app),
+      cli::add_api_token(app),
       cli::add_demo(app),
       cli::add_check_config(app),
   };

@@ -246,8 +246,11 @@ class AgentRuntime::Impl {
     const auto body = boost::json::serialize(boost::json::object{{"refresh_token", credentials_.refresh_token}});
     auto response = co_await client_->request("POST", "/api/v1/auth/refresh", body, headers, false, 30s);
     if (response.status != 200) {
-      log::error("the server refused to refresh this agent's tokens (HTTP {}): run `pganalytics register --force`",
-                 response.status);
+      if (error_code_of(response.body) == "collector_disabled")
+        log::warn("this collector is disabled on the server: its batches wait in the spool until it is enabled");
+      else
+        log::error("the server refused to refresh this agent's tokens (HTTP {}): run `pganalytics register --force`",
+                   response.status);
       co_return false;
     }
     auto answer = boost::json::parse(response.body).as_object();
@@ -317,7 +320,10 @@ class AgentRuntime::Impl {
       } catch (const std::exception& e) {
         log::warn("push of batch {} failed: {}", batch->seq, e.what());
       }
-      const auto outcome = response ? classify_push_status(response->status) : PushOutcome::Retry;
+      const auto error_code = response ? error_code_of(response->body) : std::string();
+      const auto outcome = response ? classify_push_status(response->status, error_code) : PushOutcome::Retry;
+      if (error_code == "collector_disabled")
+        log::warn("this collector is disabled on the server: batch {} and the next wait in the spool", batch->seq);
       metrics_.pushes.inc({outcome_name(outcome)});
       if (outcome == PushOutcome::Ok) {
         spool_.acknowledge(batch->seq);

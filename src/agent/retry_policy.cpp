@@ -1,17 +1,30 @@
 // Outcome classification and backoff for the sender (Fluent Bit's out_http rules).
 #include "pganalytics/agent/retry_policy.hpp"
 
+#include <boost/json/parse.hpp>
+
 #include <algorithm>
 #include <charconv>
 
 namespace pga::agent {
 
-PushOutcome classify_push_status(int status) {
+PushOutcome classify_push_status(int status, std::string_view error_code) {
   if (status >= 200 && status < 300) return PushOutcome::Ok;
   if (status == 401) return PushOutcome::Refresh;
+  if (status == 403 && error_code == "collector_disabled") return PushOutcome::Retry;
   if (status == 408 || status == 429 || status >= 500) return PushOutcome::Retry;
   if (status >= 400) return PushOutcome::Drop;
   return PushOutcome::Retry;
+}
+
+std::string error_code_of(std::string_view body) {
+  boost::system::error_code ec;
+  const auto value = boost::json::parse(body, ec);
+  if (ec || !value.is_object()) return {};
+  const auto* error = value.as_object().if_contains("error");
+  if (!error || !error->is_object()) return {};
+  const auto* code = error->as_object().if_contains("code");
+  return code && code->is_string() ? std::string(code->as_string()) : std::string();
 }
 
 std::optional<std::chrono::seconds> parse_retry_after(std::optional<std::string_view> header) {

@@ -308,10 +308,8 @@ asio::awaitable<std::unique_ptr<AsyncConnection>> AsyncConnection::connect(asio:
 asio::awaitable<PgResult> AsyncConnection::query(const char* sql, std::vector<Param> params,
                                                   std::chrono::milliseconds timeout) {
   const auto deadline = Clock::now() + timeout;
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  if (!PQsendQueryParams(impl_->conn.get(), sql, static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+  const auto text = text_params(params);
+  if (!PQsendQueryParams(impl_->conn.get(), sql, text.count(), nullptr, text.values.data(), text.lengths.data(),
                          nullptr, 0))
     impl_->fail_unavailable("cannot send to the database: " + trimmed(PQerrorMessage(impl_->conn.get())));
   co_await impl_->flush(deadline);
@@ -332,10 +330,8 @@ asio::awaitable<PgResult> AsyncConnection::query_prepared(const char* sql, std::
     co_await impl_->collect(deadline);
     statement = impl_->prepared.emplace(sql, name).first;
   }
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  if (!PQsendQueryPrepared(conn, statement->second.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+  const auto text = text_params(params);
+  if (!PQsendQueryPrepared(conn, statement->second.c_str(), text.count(), text.values.data(), text.lengths.data(),
                            nullptr, 0))
     impl_->fail_unavailable("cannot send to the database: " + trimmed(PQerrorMessage(conn)));
   co_await impl_->flush(deadline);

@@ -1,5 +1,5 @@
 // Blocking libpq wrapper: every statement goes through PQexecParams, so values are never
-// spliced into SQL text.
+// spliced into SQL text, and are passed with their lengths (text_params refuses a NUL in one).
 #include "pganalytics/db/pg_connection.hpp"
 
 #include <libpq-fe.h>
@@ -26,6 +26,33 @@ PgResult checked(pg_conn* conn, PGresult* raw) {
 }
 
 }  // namespace
+
+std::vector<std::int64_t> parse_id_array(std::string_view text) {
+  std::vector<std::int64_t> ids;
+  if (text.size() < 2 || text.front() != '{' || text.back() != '}') return ids;
+  text = text.substr(1, text.size() - 2);
+  while (!text.empty()) {
+    const auto comma = text.find(',');
+    ids.push_back(std::stoll(std::string(text.substr(0, comma))));
+    if (comma == std::string_view::npos) break;
+    text.remove_prefix(comma + 1);
+  }
+  return ids;
+}
+
+TextParams text_params(const std::vector<Param>& params) {
+  TextParams out;
+  out.values.reserve(params.size());
+  out.lengths.reserve(params.size());
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    const auto& p = params[i];
+    if (p && p->find('\0') != std::string::npos)
+      throw DbError("parameter $" + std::to_string(i + 1) + " contains a NUL byte, which text cannot hold", "22021");
+    out.values.push_back(p ? p->c_str() : nullptr);
+    out.lengths.push_back(p ? static_cast<int>(p->size()) : 0);
+  }
+  return out;
+}
 
 PgResult::PgResult(pg_result* result) : result_(result, PQclear) {}
 
@@ -60,11 +87,9 @@ PgConnection PgConnection::connect(const std::string& conninfo) {
 }
 
 PgResult PgConnection::exec(const char* sql, const std::vector<Param>& params) {
-  std::vector<const char*> values;
-  values.reserve(params.size());
-  for (const auto& p : params) values.push_back(p ? p->c_str() : nullptr);
-  return checked(conn_.get(), PQexecParams(conn_.get(), sql, static_cast<int>(values.size()), nullptr,
-                                           values.data(), nullptr, nullptr, 0));
+  const auto text = text_params(params);
+  return checked(conn_.get(), PQexecParams(conn_.get(), sql, text.count(), nullptr, text.values.data(),
+                                           text.lengths.data(), nullptr, 0));
 }
 
 void PgConnection::exec_script(std::string_view script) {

@@ -71,6 +71,13 @@ void Router::add(std::string method, std::string_view pattern, Handler handler) 
   routes_.push_back(Route{std::move(method), std::string(pattern), std::move(segments), std::move(handler)});
 }
 
+std::vector<Router::Entry> Router::entries() const {
+  std::vector<Entry> entries;
+  entries.reserve(routes_.size());
+  for (const auto& route : routes_) entries.push_back({route.method, route.pattern});
+  return entries;
+}
+
 const Handler& Router::match(Request& request) const {
   auto path = split_path(request.path);
   const Route* best = nullptr;

@@ -36,11 +36,12 @@ json::object claims_to_json(const Claims& claims) {
   json::object object;
   for (const auto& [name, member] : kStringClaims) object[js(name)] = js(claims.*member);
   for (const auto& [name, member] : kTimeClaims) object[js(name)] = claims.*member;
+  if (!claims.sid.empty()) object["sid"] = js(claims.sid);
   return object;
 }
 
-// Every claim present with its exact type: non-empty strings, and times as JSON integers (a
-// fraction, an exponent or a number beyond int64 is not accepted).
+// Every claim present (sid only when there) with its exact type: non-empty strings, and times
+// as JSON integers (a fraction, an exponent or a number beyond int64 is not accepted).
 std::optional<Claims> claims_from_json(const json::object& object) {
   Claims claims;
   for (const auto& [name, member] : kStringClaims) {
@@ -52,6 +53,10 @@ std::optional<Claims> claims_from_json(const json::object& object) {
     const json::value* value = object.if_contains(js(name));
     if (value == nullptr || !value->is_int64()) return std::nullopt;
     claims.*member = value->get_int64();
+  }
+  if (const json::value* sid = object.if_contains("sid")) {
+    if (!sid->is_string() || sid->get_string().empty()) return std::nullopt;
+    claims.sid = std::string(sid->get_string());
   }
   return claims;
 }

@@ -4,6 +4,7 @@
 
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 
 #include <array>
@@ -80,6 +81,16 @@ std::optional<std::string> base64url_decode(std::string_view text) {
 
 std::string new_opaque_token(std::string_view prefix) {
   return std::string(prefix) + base64url_encode(random_bytes(kTokenBytes));
+}
+
+std::string hmac_sha256(std::string_view key, std::string_view message) {
+  std::string digest(32, '\0');
+  unsigned int length = 0;
+  if (!HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+            message.size(), reinterpret_cast<unsigned char*>(digest.data()), &length) ||
+      length != digest.size())
+    ossl::fail("HMAC-SHA256");
+  return digest;
 }
 
 std::string token_hash(std::string_view token) {

@@ -1,13 +1,16 @@
 // The one access check of the server: authenticate as the route's audience requires, compare the
 // caller's role with the route's, and resolve and check the server a scoped route is about.
+// Refusals of a presented credential and of a role are audited (throttled, audit_events.hpp).
 #include "pganalytics/server/access.hpp"
 
 #include <algorithm>
-#include <charconv>
 
 #include "pganalytics/security/ca.hpp"
+#include "pganalytics/server/audit_events.hpp"
 #include "pganalytics/server/authenticate.hpp"
 #include "pganalytics/server/context.hpp"
+#include "pganalytics/server/json_body.hpp"
+#include "pganalytics/server/request_params.hpp"
 
 namespace pga::server {
 namespace {
@@ -28,13 +31,6 @@ Audience audience_of(Role role) {
     case Role::Admin: return Audience::Admin;
   }
   return Audience::Viewer;
-}
-
-std::optional<std::int64_t> positive_id(std::string_view text) {
-  std::int64_t id = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
-  if (ec != std::errc() || end != text.data() + text.size() || id <= 0) return std::nullopt;
-  return id;
 }
 
 const char* scope_noun(ServerScope scope) {
@@ -105,28 +101,59 @@ std::string Caller::actor() const {
   return "anonymous";
 }
 
+Role lower_role(Role a, Role b) { return static_cast<int>(a) < static_cast<int>(b) ? a : b; }
+
+namespace {
+
+repo::AuditEntry refusal_entry(const net::Request& request, std::string actor, const std::string& action,
+                               const std::string& reason) {
+  return {std::move(actor), action, request.method + " " + request.route, false, request.remote_address,
+          to_json({{"reason", reason}})};
+}
+
+// Authenticates a user; a presented token that fails is audited (throttled) before the 401.
+boost::asio::awaitable<Caller> authenticate_audited(ServerContext& ctx, net::Request& request) {
+  std::exception_ptr failure;
+  std::string reason;
+  try {
+    co_return co_await authenticate_user(ctx, request);
+  } catch (const net::ApiError& e) {
+    failure = std::current_exception();
+    if (e.status() == 401 && e.code() != "missing_token") reason = e.code();
+  }
+  if (!reason.empty()) co_await audit_throttled(ctx, refusal_entry(request, "anonymous", "auth.token", reason));
+  std::rethrow_exception(failure);
+}
+
+boost::asio::awaitable<void> deny(ServerContext& ctx, const net::Request& request, const Caller& caller,
+                                  const std::string& code, const std::string& message) {
+  co_await audit_throttled(ctx, refusal_entry(request, caller.actor(), "access.denied", code));
+  throw net::ApiError(403, code, message);
+}
+
+}  // namespace
+
 boost::asio::awaitable<Caller> authorize(ServerContext& ctx, net::Request& request, const Access& access) {
-  Caller caller;
-  caller.kind = access.audience;
-  if (access.audience == Audience::Public || access.audience == Audience::Enrolment) co_return caller;
+  if (access.audience == Audience::Public || access.audience == Audience::Enrolment) {
+    Caller anonymous;
+    anonymous.kind = access.audience;
+    co_return anonymous;
+  }
   if (access.audience == Audience::Agent) {
-    caller.collector_id = co_await authenticate_agent(ctx, request);
+    auto agent = co_await authenticate_agent(ctx, request);
+    Caller caller;
+    caller.kind = Audience::Agent;
+    caller.collector_id = std::move(agent.collector_id);
+    caller.session_id = std::move(agent.session_id);
     co_return caller;
   }
-  auto user = co_await authenticate_user(ctx, request);
-  const auto role = parse_role(user.role).value_or(Role::Viewer);
-  caller.kind = audience_of(role);
-  caller.role = role;
-  caller.user = std::move(user);
-  if (static_cast<int>(role) < rank(access.audience))
-    throw net::ApiError(403, "forbidden",
-                        "this needs the " + std::string(to_string(access.audience)) + " role or higher");
-  if (role != Role::Admin) {
-    auto lease = co_await ctx.pool->acquire();
-    auto granted = co_await repo::granted_servers(*lease, caller.user->id);
-    std::sort(granted.begin(), granted.end());
-    caller.servers = std::move(granted);
-  }
+  auto caller = co_await authenticate_audited(ctx, request);
+  caller.kind = audience_of(caller.role);
+  if (static_cast<int>(caller.role) < rank(access.audience))
+    co_await deny(ctx, request, caller, "forbidden",
+                  "this needs the " + std::string(to_string(access.audience)) + " role or higher");
+  if (access.session_only && caller.api_token_id)
+    co_await deny(ctx, request, caller, "session_required", "an API token cannot do this: sign in");
   if (access.scope != ServerScope::None) {
     const auto server_id = co_await server_named_by(ctx, request, access.scope);
     if (!server_id || !caller.sees(*server_id))

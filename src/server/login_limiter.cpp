@@ -1,36 +1,35 @@
-// Per (user name, address) failure counting within a sliding window, in memory. Each replica
-// counts on its own, which still bounds the guessing rate by the number of replicas.
+// The budgets themselves are counted by pganalytics.login_attempt (migration 0006): one
+// statement per attempt, each budget row updated atomically, so parallel attempts (one replica
+// or several) can never together pass a budget.
 #include "pganalytics/server/login_limiter.hpp"
 
+#include <boost/asio/ip/address.hpp>
+
+#include "pganalytics/server/session_repository.hpp"
+
 namespace pga::server {
-namespace {
-std::string key_of(const std::string& username, const std::string& address) { return username + '\n' + address; }
-}  // namespace
 
-std::int64_t LoginLimiter::retry_after(const std::string& username, const std::string& address) {
-  std::lock_guard lock(mutex_);
-  auto it = entries_.find(key_of(username, address));
-  if (it == entries_.end()) return 0;
-  auto elapsed = std::chrono::steady_clock::now() - it->second.first_failure;
-  if (elapsed >= window_) {
-    entries_.erase(it);
-    return 0;
-  }
-  if (it->second.failures < max_failures_) return 0;
-  return std::chrono::duration_cast<std::chrono::seconds>(window_ - elapsed).count() + 1;
+std::string address_budget_key(std::string_view remote_address) {
+  boost::system::error_code ec;
+  auto address = boost::asio::ip::make_address(remote_address, ec);
+  if (ec) return std::string(remote_address);
+  if (address.is_v4()) return address.to_string();
+  auto v6 = address.to_v6();
+  if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
+  auto bytes = v6.to_bytes();
+  std::fill(bytes.begin() + 8, bytes.end(), 0);
+  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
 }
 
-void LoginLimiter::record_failure(const std::string& username, const std::string& address) {
-  std::lock_guard lock(mutex_);
-  if (entries_.size() > 100'000) entries_.clear();  // a flood of names must not grow memory without bound
-  auto& entry = entries_[key_of(username, address)];
-  if (entry.failures == 0) entry.first_failure = std::chrono::steady_clock::now();
-  ++entry.failures;
+boost::asio::awaitable<std::int64_t> LoginLimiter::take_attempt(db::AsyncConnection& conn,
+                                                                const std::string& username,
+                                                                const std::string& remote_address) const {
+  co_return co_await repo::take_login_attempt(conn, username, address_budget_key(remote_address), budgets_);
 }
 
-void LoginLimiter::record_success(const std::string& username, const std::string& address) {
-  std::lock_guard lock(mutex_);
-  entries_.erase(key_of(username, address));
+boost::asio::awaitable<void> LoginLimiter::succeeded(db::AsyncConnection& conn, const std::string& username,
+                                                     const std::string& remote_address) const {
+  co_await repo::login_succeeded(conn, username, address_budget_key(remote_address));
 }
 
 }  // namespace pga::server

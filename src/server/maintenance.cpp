@@ -1,5 +1,6 @@
 // The maintenance loop. Rollups are recomputed for the last three hours on every pass, which
-// also absorbs batches that an agent delivers late after an outage.
+// also absorbs batches that an agent delivers late after an outage. The audit log's retention,
+// spent sign-in budgets and long-ended sessions are cleared on the same pass.
 #include "pganalytics/server/maintenance.hpp"
 
 #include <boost/asio/steady_timer.hpp>
@@ -7,7 +8,9 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "pganalytics/common/log.hpp"
+#include "pganalytics/server/audit_repository.hpp"
 #include "pganalytics/server/repository.hpp"
+#include "pganalytics/server/session_repository.hpp"
 
 namespace pga::server {
 
@@ -25,6 +28,11 @@ boost::asio::awaitable<void> maintain_storage_once(ServerContext& ctx) {
     const auto rolled = co_await repo::refresh_recent_rollups(conn, 3);
     if (created || dropped) log::info("storage maintenance: {} partition(s) created, {} dropped", created, dropped);
     log::debug("storage maintenance: {} rollup row(s) refreshed", rolled);
+    const auto pruned = co_await repo::prune_audit(conn, ctx.config.retention_audit);
+    if (pruned) log::info("audit log retention: {} row(s) older than {} removed", pruned,
+                          format_duration(ctx.config.retention_audit));
+    co_await repo::prune_login_attempts(conn, ctx.config.login.window);
+    co_await repo::prune_sessions(conn);
   } catch (...) {
     failure = std::current_exception();
   }

@@ -23,6 +23,8 @@
 #include "pganalytics/security/ca.hpp"
 #include "pganalytics/server/ingest.hpp"
 #include "pganalytics/server/ingest_queue.hpp"
+#include "pganalytics/security/random.hpp"
+#include "pganalytics/server/audit_events.hpp"
 #include "pganalytics/server/key_material.hpp"
 #include "pganalytics/server/maintenance.hpp"
 #include "pganalytics/server/routes.hpp"
@@ -123,7 +125,15 @@ ServerInstance::ServerInstance(std::unique_ptr<Impl> impl) : impl_(std::move(imp
 ServerInstance::~ServerInstance() { impl_->context->cpu_pool.join(); }
 std::uint16_t ServerInstance::port() const { return impl_->http->port(); }
 ServerContext& ServerInstance::context() { return *impl_->context; }
-asio::awaitable<void> ServerInstance::stop(std::chrono::milliseconds grace) { co_await impl_->http->stop(grace); }
+asio::awaitable<void> ServerInstance::stop(std::chrono::milliseconds grace) {
+  co_await impl_->http->stop(grace);
+  // What the audit throttle only counted so far is written before the process goes.
+  try {
+    co_await flush_audit_summaries(*impl_->context, true);
+  } catch (const std::exception& e) {
+    log::warn("could not write the last audit summaries: {}", e.what());
+  }
+}
 
 std::unique_ptr<ServerInstance> ServerInstance::start(asio::io_context& io, const ServerConfig& config) {
   if (config.database_url.empty())
@@ -139,6 +149,10 @@ std::unique_ptr<ServerInstance> ServerInstance::start(asio::io_context& io, cons
   impl->context = std::make_unique<ServerContext>();
   auto& context = *impl->context;
   context.config = config;
+  context.login_limiter = LoginLimiter(config.login);
+  context.session_secret = security::hmac_sha256(master_key, "pganalytics session secret v1");
+  context.hasher = std::make_unique<PasswordHasher>(static_cast<std::size_t>(config.password_hash_threads),
+                                                    static_cast<std::size_t>(config.password_hash_queue));
   context.key_material = run_on(io, prepare_key_material(config.database_url, master_key));
   write_public_file(std::filesystem::path(config.data_dir) / "ca.crt", context.key_material.ca->certificate_pem());
 
@@ -164,9 +178,16 @@ std::unique_ptr<ServerInstance> ServerInstance::start(asio::io_context& io, cons
                                  "Connections the storage database pool may open.",
                                  [pool = context.pool] { return static_cast<double>(pool->size()); });
   register_ingest_metrics(context.metrics.registry);
+  context.metrics.registry.collected(
+      "pganalytics_server_password_checks_total", "Passwords checked (argon2id), and checks refused as too many at once.",
+      "counter", {"outcome"}, [hasher = context.hasher.get()] {
+        return prometheus::Registry::Series{{{"checked"}, static_cast<double>(hasher->verifications())},
+                                            {{"refused_busy"}, static_cast<double>(hasher->refused())}};
+      });
   impl->http = std::make_unique<net::HttpServer>(io, impl->tls, make_routes(context), options);
   impl->http->start();
   asio::co_spawn(io, maintenance_loop(context), asio::detached);
+  asio::co_spawn(io, audit_summary_loop(context), asio::detached);
   log::info("listening on https://{}:{} (CA certificate: {}/ca.crt, fingerprint {})", listen.host, impl->http->port(),
             config.data_dir, security::certificate_fingerprint_sha256(context.key_material.ca->certificate_pem()));
   return std::unique_ptr<ServerInstance>(new ServerInstance(std::move(impl)));

@@ -73,7 +73,7 @@ expect_eq "sysstat now comes every 3 s" 3 "$spacing"
 expect_eq "disk_usage stopped" 0 "$(sql "$DATABASE_URL" "SELECT count(*) FROM pganalytics.metrics_disk_usage WHERE time > '$applied_at'")"
 expect_eq "pg_stats_database still comes every second" t "$(sql "$DATABASE_URL" "
   SELECT count(DISTINCT time) >= 4 FROM pganalytics.metrics_pg_stats_database WHERE time > '$applied_at'")"
-expect_eq "the change is audited" 1 "$(sql "$DATABASE_URL" "SELECT count(*) FROM pganalytics.audit_log WHERE action = 'collector.config' AND actor = 'admin'")"
+expect_eq "the change is audited" 1 "$(sql "$DATABASE_URL" "SELECT count(*) FROM pganalytics.audit_log WHERE action = 'collector.config' AND actor = 'user:admin'")"
 
 # Drain: stop the agent cleanly and let it send what it sealed.
 kill -TERM "$AGENT_PID"; wait "$AGENT_PID" 2>/dev/null || true

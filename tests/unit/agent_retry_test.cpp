@@ -14,6 +14,16 @@ TEST_CASE("server answers map to OK, RETRY, DROP or REFRESH") {
   for (int status : {400, 403, 404, 409, 413, 415, 422}) CHECK(classify_push_status(status) == PushOutcome::Drop);
 }
 
+TEST_CASE("a disabled collector keeps its batches: 403 collector_disabled is retried, other 403s dropped") {
+  const std::string disabled = R"({"error":{"code":"collector_disabled","message":"this collector is disabled"}})";
+  CHECK(error_code_of(disabled) == "collector_disabled");
+  CHECK(classify_push_status(403, error_code_of(disabled)) == PushOutcome::Retry);
+  CHECK(classify_push_status(403, "identity_mismatch") == PushOutcome::Drop);
+  CHECK(classify_push_status(400, "collector_disabled") == PushOutcome::Drop);
+  CHECK(error_code_of("not json").empty());
+  CHECK(error_code_of(R"({"error":"x"})").empty());
+}
+
 TEST_CASE("Retry-After is read as seconds and capped") {
   CHECK(parse_retry_after(std::string_view("5")) == 5s);
   CHECK(parse_retry_after(std::string_view("999999")) == 3600s);

@@ -6,14 +6,20 @@
 #include <cstdint>
 #include <optional>
 #include <random>
+#include <string>
 #include <string_view>
 
 namespace pga::agent {
 
 enum class PushOutcome { Ok, Retry, Drop, Refresh };
 
-// 2xx OK; 401 REFRESH; 408, 429 and 5xx RETRY; any other 4xx DROP (the batch can never succeed).
-PushOutcome classify_push_status(int status);
+// 2xx OK; 401 REFRESH; 408, 429 and 5xx RETRY; 403 with the error code "collector_disabled"
+// RETRY too (an admin disabled this collector: the batch waits in the spool until they enable
+// it again); any other 4xx DROP (the batch can never succeed).
+PushOutcome classify_push_status(int status, std::string_view error_code = {});
+
+// The "code" of a {"error":{"code","message"}} body; empty for any other body.
+std::string error_code_of(std::string_view body);
 
 // Retry-After in seconds (the HTTP-date form is not used by our server); nullopt if absent/bad.
 std::optional<std::chrono::seconds> parse_retry_after(std::optional<std::string_view> header);

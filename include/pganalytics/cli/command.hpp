@@ -32,5 +32,6 @@ Subcommand add_agent(CLI::App& root);
 Subcommand add_demo(CLI::App& root);
 Subcommand add_token(CLI::App& root);
 Subcommand add_user_command(CLI::App& root);
+Subcommand add_api_token(CLI::App& root);
 
 }  // namespace pga::cli

@@ -7,6 +7,14 @@
 
 namespace pga {
 
+// Sign-in attempts allowed per window, counted in the database before a password is checked.
+struct LoginBudgets {
+  Duration window{std::chrono::minutes(15)};
+  std::int64_t per_name = 5;
+  std::int64_t per_address = 30;
+  std::int64_t global = 500;
+};
+
 struct ServerConfig {
   std::string file;
   std::string listen;
@@ -18,9 +26,14 @@ struct ServerConfig {
   Duration retention_raw;
   Duration retention_disk_usage;
   Duration retention_rollup_1h;
+  Duration retention_audit;
   Duration access_token_ttl;
   Duration refresh_token_ttl;
   Duration agent_certificate_ttl;
+  Duration refresh_grace;
+  LoginBudgets login;
+  std::int64_t password_hash_threads = 1;
+  std::int64_t password_hash_queue = 16;
   std::string log_level;
 };
 

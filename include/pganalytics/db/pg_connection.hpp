@@ -1,6 +1,7 @@
 // A blocking libpq connection for command-line tools (migrate, token, user): parameterised
 // statements only, results owned by RAII handles, failures thrown as DbError.
 #pragma once
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -33,6 +34,9 @@ std::string id_array(const Ids& ids) {
   return text + "}";
 }
 
+// The inverse, for a bigint[] column read as text ("{1,2,3}", "{}"): the ids in order.
+std::vector<std::int64_t> parse_id_array(std::string_view text);
+
 class PgResult {
  public:
   explicit PgResult(pg_result* result);
@@ -48,6 +52,17 @@ class PgResult {
 };
 
 using Param = std::optional<std::string>;  // nullopt is SQL NULL
+
+// The arrays libpq takes for text parameters: NUL-terminated values with their lengths. libpq
+// reads a text value up to its first NUL, so a value holding one would reach PostgreSQL cut
+// short ("admin\0x" as "admin"); such a value is refused here instead (DbError, SQLSTATE 22021,
+// as PostgreSQL itself refuses NUL in text), whichever check above let it through.
+struct TextParams {
+  std::vector<const char*> values;
+  std::vector<int> lengths;
+  int count() const { return static_cast<int>(values.size()); }
+};
+TextParams text_params(const std::vector<Param>& params);
 
 class PgConnection {
  public:

@@ -27,6 +27,13 @@ class Router {
   // Throws ApiError 404 / 405 (with Allow) / 400 (undecodable segment).
   const Handler& match(Request& request) const;
 
+  struct Entry {
+    std::string method;
+    std::string pattern;
+  };
+  // Every route added, in order: what the server's start-up check compares with its table.
+  std::vector<Entry> entries() const;
+
  private:
   struct Route {
     std::string method;

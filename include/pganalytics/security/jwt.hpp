@@ -14,7 +14,7 @@
 
 namespace pga::security {
 
-// Every claim is required. `typ` is a payload claim naming the token's use ("access"); the
+// Every claim but `sid` is required. `typ` is a payload claim naming the token's use ("access"); the
 // header's typ is always "JWT". `aud` is a single string, as we issue it.
 struct Claims {
   std::string iss;
@@ -25,6 +25,9 @@ struct Claims {
   std::int64_t iat = 0;
   std::int64_t nbf = 0;
   std::int64_t exp = 0;
+  // Optional: the session the token belongs to (written only when set), so a server can refuse
+  // the token once that session is revoked.
+  std::string sid = {};
 };
 
 // What the route accepting a token requires of it; agents and users get different audiences.

@@ -26,6 +26,10 @@ std::string new_opaque_token(std::string_view prefix);
 // unsalted hash is enough: the database never holds a usable token.
 std::string token_hash(std::string_view token);
 
+// Raw HMAC-SHA256 (32 bytes) of `message` under `key`: values a server replica can derive again
+// from what a client presents, without storing them.
+std::string hmac_sha256(std::string_view key, std::string_view message);
+
 // Lowercase hexadecimal.
 std::string hex(std::string_view bytes);
 

@@ -47,6 +47,9 @@ enum class ServerScope {
 struct Access {
   Audience audience;
   ServerScope scope = ServerScope::None;
+  // Only with a signed-in session's access token, not with an API token (minting API tokens,
+  // changing one's password): a leaked API token cannot extend itself or take over the account.
+  bool session_only = false;
 };
 
 // The authenticated caller, as the handlers see it.
@@ -55,7 +58,8 @@ struct Caller {
   std::string collector_id;             // agents only
   std::optional<repo::UserRow> user;    // users (also when acting through an API token)
   Role role = Role::Viewer;             // users: the effective role (an API token's may be lower)
-  std::optional<std::int64_t> api_token_id;
+  std::optional<std::int64_t> api_token_id;  // users acting through an API token
+  std::optional<std::string> session_id;     // users and agents signed in with an access token
   // The servers this caller may see; nullopt means every server (admins).
   std::optional<std::vector<std::int64_t>> servers;
   // The server the route's path named, once authorize() has resolved and allowed it.
@@ -67,9 +71,21 @@ struct Caller {
   std::string actor() const;
 };
 
+// The lower of two roles: what an API token may do for its owner.
+Role lower_role(Role a, Role b);
+
 // Authenticates the request as `access` requires and checks role and scope. Throws ApiError:
-// 401 without valid credentials, 403 for a role below the route's, 404 for a server outside
-// the caller's scope.
+// 401 without valid credentials (also a disabled user, a revoked session, an expired or revoked
+// API token), 403 for a role below the route's (audited), 404 for a server outside the
+// caller's scope.
+//
+// Scoping a new route about servers (alert rules, silences, ...): a route whose path names a
+// server, instance or collector declares the ServerScope and gets 404 for anything outside the
+// caller's servers before the handler runs. A route whose {id} names something else that
+// belongs to a server (an alert rule with a server_id) declares ServerScope::None and the
+// handler answers 404 itself unless caller.sees(row.server_id) (and, for rows about every
+// server, only admins may change them); listing routes filter with caller.servers
+// (nullopt = every server), as repo::list_servers does.
 boost::asio::awaitable<Caller> authorize(ServerContext& ctx, net::Request& request, const Access& access);
 
 }  // namespace pga::server

@@ -1,5 +1,6 @@
 // What every server handler shares: configuration, the database pool, the key material (CA and
-// JWT key ring), the login limiter and a pool for CPU-heavy work such as password hashing.
+// JWT key ring), the login limiter, the password hashing threads, the audit throttle and a pool
+// for parsing pushes.
 #pragma once
 #include <boost/asio/thread_pool.hpp>
 
@@ -11,7 +12,9 @@
 #include "pganalytics/db/async_pg.hpp"
 #include "pganalytics/security/ca.hpp"
 #include "pganalytics/security/jwt.hpp"
+#include "pganalytics/server/audit_throttle.hpp"
 #include "pganalytics/server/login_limiter.hpp"
+#include "pganalytics/server/password_hasher.hpp"
 
 namespace pga::server {
 
@@ -46,7 +49,12 @@ struct ServerContext {
   std::shared_ptr<ingest::IngestQueue> ingest_queue;
   KeyMaterial key_material;
   LoginLimiter login_limiter;
-  boost::asio::thread_pool cpu_pool{2};
+  // Derives what a repeated refresh answers again (sessions.cpp); from the master key, so every
+  // replica derives the same.
+  std::string session_secret;
+  std::unique_ptr<PasswordHasher> hasher;
+  AuditThrottle audit_throttle;
+  boost::asio::thread_pool cpu_pool{2};  // parsing pushed batches
 };
 
 }  // namespace pga::server

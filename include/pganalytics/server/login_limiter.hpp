@@ -1,32 +1,37 @@
-// Failed-login throttling: after a few failures for one user name from one address, further
-// attempts are refused for a while, so passwords cannot be guessed at speed.
+// Sign-in throttling kept in the database, so every replica shares it (issue 11.1): each
+// attempt is counted before its password is checked, atomically, against a budget per user
+// name, per client address (IPv6 addresses per /64, the block one host usually holds) and for
+// all addresses together. A success gives its attempt back.
 #pragma once
-#include <chrono>
-#include <map>
-#include <mutex>
+#include <boost/asio/awaitable.hpp>
+
+#include <cstdint>
 #include <string>
+#include <string_view>
+
+#include "pganalytics/common/server_config.hpp"
+#include "pganalytics/db/async_pg.hpp"
 
 namespace pga::server {
 
+// The address a budget is kept for: an IPv4 address as is (also when IPv4-mapped), an IPv6
+// address as its /64 ("2001:db8:1:2::/64"); anything unparsable as given.
+std::string address_budget_key(std::string_view remote_address);
+
 class LoginLimiter {
  public:
-  explicit LoginLimiter(int max_failures = 5, std::chrono::seconds window = std::chrono::minutes(15))
-      : max_failures_(max_failures), window_(window) {}
+  LoginLimiter() = default;
+  explicit LoginLimiter(LoginBudgets budgets) : budgets_(budgets) {}
 
-  // Seconds the caller must wait before trying again; 0 when an attempt is allowed now.
-  std::int64_t retry_after(const std::string& username, const std::string& address);
-  void record_failure(const std::string& username, const std::string& address);
-  void record_success(const std::string& username, const std::string& address);
+  // Counts the attempt; 0 when it may go on to the password check, else the seconds to wait.
+  boost::asio::awaitable<std::int64_t> take_attempt(db::AsyncConnection& conn, const std::string& username,
+                                                    const std::string& remote_address) const;
+  boost::asio::awaitable<void> succeeded(db::AsyncConnection& conn, const std::string& username,
+                                         const std::string& remote_address) const;
+  const LoginBudgets& budgets() const { return budgets_; }
 
  private:
-  struct Entry {
-    int failures = 0;
-    std::chrono::steady_clock::time_point first_failure;
-  };
-  int max_failures_;
-  std::chrono::seconds window_;
-  std::mutex mutex_;
-  std::map<std::string, Entry> entries_;
+  LoginBudgets budgets_;
 };
 
 }  // namespace pga::server

@@ -37,6 +37,8 @@ awaitable<void> store_signing_key(AsyncConnection& conn, const StoredSigningKey&
 // --- enrolment tokens ---
 awaitable<void> create_enrollment_token(AsyncConnection& conn, const std::string& token_hash, std::int64_t ttl_seconds,
                                         int uses, const std::string& created_by);
+// A valid token with a use left (read only: checked before the request body is even read).
+awaitable<bool> enrollment_token_usable(AsyncConnection& conn, const std::string& token_hash);
 // Takes one use of a valid token (not expired, not revoked, uses left); false when none.
 awaitable<bool> consume_enrollment_token(AsyncConnection& conn, const std::string& token_hash);
 
@@ -62,6 +64,13 @@ awaitable<std::optional<std::int64_t>> update_collector_config(AsyncConnection& 
                                                                const std::string& config_json);
 awaitable<void> record_collector_certificate(AsyncConnection& conn, const std::string& collector_id,
                                              const std::string& serial, std::int64_t expires_at);
+// Lifecycle (admins). Each returns false when there is no such (undeleted) collector.
+awaitable<bool> set_collector_status(AsyncConnection& conn, const std::string& collector_id, const std::string& status);
+// Renames the collector and the monitored server it created.
+awaitable<bool> rename_collector(AsyncConnection& conn, const std::string& collector_id, const std::string& name);
+// keep_data: the collector is marked deleted (refused from then on) and its server with every
+// sample stays readable; otherwise the server, its instances and every metric row go too.
+awaitable<bool> delete_collector(AsyncConnection& conn, const std::string& collector_id, bool keep_data);
 
 // --- users ---
 struct UserRow {
@@ -85,27 +94,12 @@ awaitable<bool> server_exists(AsyncConnection& conn, std::int64_t server_id);
 awaitable<std::optional<std::int64_t>> server_of_instance(AsyncConnection& conn, std::int64_t instance_id);
 awaitable<std::optional<std::int64_t>> server_of_collector(AsyncConnection& conn, const std::string& collector_id);
 
-// --- refresh tokens (opaque, hashed, rotated; one family per login or enrolment) ---
+// Who owns a session (and its refresh tokens): a user or a collector. Sessions, refresh tokens,
+// login budgets: session_repository.hpp.
 struct RefreshOwner {
   std::optional<std::int64_t> user_id;
   std::optional<std::string> collector_id;
 };
-struct RefreshRow {
-  std::int64_t id;
-  std::string family_id;
-  RefreshOwner owner;
-  bool rotated_or_revoked;
-  bool family_expired;
-};
-awaitable<void> insert_refresh_token(AsyncConnection& conn, const std::string& token_hash, const std::string& family_id,
-                                     const RefreshOwner& owner, std::int64_t family_ttl_seconds);
-// The replacement of a rotated token keeps its family's absolute expiry.
-awaitable<void> insert_rotated_refresh_token(AsyncConnection& conn, const std::string& token_hash,
-                                             std::int64_t previous_id);
-awaitable<std::optional<RefreshRow>> find_refresh_token(AsyncConnection& conn, const std::string& token_hash);
-// Marks the token rotated; false if another request rotated it first.
-awaitable<bool> mark_refresh_token_rotated(AsyncConnection& conn, std::int64_t id);
-awaitable<void> revoke_refresh_family(AsyncConnection& conn, const std::string& family_id);
 
 // --- storage maintenance (the SQL functions of migration 0003) ---
 awaitable<bool> try_lock_maintenance(AsyncConnection& conn);
@@ -115,15 +109,21 @@ awaitable<std::int64_t> drop_expired_partitions(AsyncConnection& conn, Duration 
                                                 Duration rollup_1h);
 awaitable<std::int64_t> refresh_recent_rollups(AsyncConnection& conn, int hours);
 
-// --- audit trail ---
+// --- audit trail (reading, verifying and pruning it: audit_repository.hpp) ---
+// One event. Never put a secret (password, token) in any field.
 struct AuditEntry {
-  std::string actor;
-  std::string action;
-  std::string target;
+  std::string actor;        // "user:NAME", "collector:ID", "cli", "anonymous", ...
+  std::string action;       // "auth.login", "user.create", "collector.disable", "alert_rule.update", ...
+  std::string target;       // what it acted on: a user name, a collector id, a rule id
   bool success;
   std::string remote_addr;
-  std::string detail_json = "{}";
+  std::string detail_json = "{}";  // a JSON object with anything else worth keeping
+  std::int64_t count = 1;          // events this row stands for (aggregated failures)
 };
+// Appends the entry to the hash-chained audit log (in the caller's transaction, if any: the row
+// and the chain lock go with it). Any handler may call it, e.g. an alert rule change:
+//   co_await repo::audit(conn, {caller.actor(), "alert_rule.update", std::to_string(id), true,
+//                               request.remote_address, to_json({{"name", name}})});
 awaitable<void> audit(AsyncConnection& conn, const AuditEntry& entry);
 
 }  // namespace pga::server::repo

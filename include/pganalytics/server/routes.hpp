@@ -1,7 +1,9 @@
 // The one route table of the server (CONTRACT §4, §9-§11): every route with the access it
-// declares (access.hpp). A route cannot be added without one: RouteSpec has no default Access.
+// declares (access.hpp). A route cannot be added without one: RouteSpec has no default Access,
+// and the server refuses to start when its router holds a route the table does not declare.
 #pragma once
 #include <span>
+#include <string>
 #include <string_view>
 
 #include "pganalytics/net/router.hpp"
@@ -22,7 +24,17 @@ struct RouteSpec {
 // Every route, in the order the router receives them; tests generate the access matrix from it.
 std::span<const RouteSpec> route_table();
 
-// The router for the table: each handler runs only after authorize() let the caller through.
+// Throws std::logic_error naming the route when `router` holds a route that `table` does not
+// declare exactly once, or a row is inconsistent: no handler, a server scope on a path without
+// {id}, session_only on a route that takes no user.
+void check_route_table(std::span<const RouteSpec> table, const net::Router& router);
+
+// The router for the table, checked by check_route_table: each handler runs only after
+// authorize() let the caller through.
 net::Router make_routes(ServerContext& ctx);
+
+// The table as JSON (`pganalytics server --print-routes`): [{"method","pattern","audience",
+// "scope","session_only"}].
+std::string route_table_json();
 
 }  // namespace pga::server

@@ -1,11 +1,14 @@
-// User sign-in and sign-out, and token refresh for users and agents. Password checks run on the
-// CPU pool (argon2id takes tens of milliseconds and must not stall the event loop).
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/use_awaitable.hpp>
-
+// User sign-in and sign-out, and token refresh for users and agents. A sign-in attempt is counted
+// in the database before its password is checked (login_limiter.hpp); the check runs on the
+// password hashing threads (password_hasher.hpp), with no database connection held meanwhile.
+// An unknown user is checked against a decoy hash, so both failures cost the same and answer the
+// same.
 #include "pganalytics/security/password.hpp"
+#include "pganalytics/security/password_policy.hpp"
+#include "pganalytics/server/audit_events.hpp"
 #include "pganalytics/server/handlers.hpp"
 #include "pganalytics/server/json_body.hpp"
+#include "pganalytics/server/session_repository.hpp"
 #include "pganalytics/server/sessions.hpp"
 
 namespace pga::server::handlers {
@@ -17,16 +20,6 @@ const std::string& decoy_hash() {
   return hash;
 }
 
-awaitable<bool> verify_password_task(std::string password, std::string encoded) {
-  co_return security::verify_password(password, encoded);
-}
-
-// A free coroutine rather than a capturing lambda: GCC 12 mishandles lambda captures in co_spawn.
-awaitable<bool> verify_on_cpu_pool(ServerContext& ctx, std::string password, std::string encoded) {
-  co_return co_await boost::asio::co_spawn(ctx.cpu_pool, verify_password_task(std::move(password), std::move(encoded)),
-                                           boost::asio::use_awaitable);
-}
-
 net::Response token_response(const TokenPair& tokens) {
   return json_response(200, {{"access_token", tokens.access_token},
                              {"refresh_token", tokens.refresh_token},
@@ -34,52 +27,80 @@ net::Response token_response(const TokenPair& tokens) {
                              {"token_type", "Bearer"}});
 }
 
+repo::AuditEntry login_entry(const std::string& username, bool success, const net::Request& request,
+                             const std::string& reason = {}) {
+  repo::AuditEntry entry{success ? "user:" + username : "anonymous", "auth.login", username, success,
+                         request.remote_address};
+  if (!reason.empty()) entry.detail_json = to_json({{"reason", reason}});
+  return entry;
+}
+
+// The body of POST /api/v1/auth/logout may be empty (the caller's own session ends).
+boost::json::object optional_body(const net::Request& request) {
+  if (request.body.empty()) return {};
+  return parse_json_object(request.body);
+}
+
 }  // namespace
 
 awaitable<net::Response> login(ServerContext& ctx, net::Request& request, const Caller&) {
   auto body = parse_json_object(request.body);
-  const auto username = required_string(body, "username", 64);
+  const auto username = required_string(body, "username", security::kMaxUsernameBytes);
   const auto password = required_string(body, "password", security::kMaxPasswordBytes);
-  if (auto wait = ctx.login_limiter.retry_after(username, request.remote_address); wait > 0)
-    throw net::ApiError(429, "too_many_attempts", "too many failed sign-ins; try again later")
-        .with_header("Retry-After", std::to_string(wait));
 
-  auto lease = co_await ctx.pool->acquire();
-  auto user = co_await repo::find_user_by_name(*lease, username);
-  const std::string stored_hash = user ? user->password_hash : decoy_hash();
-  const bool password_ok = co_await verify_on_cpu_pool(ctx, password, stored_hash);
+  std::optional<repo::UserRow> user;
+  std::int64_t wait = 0;
+  {
+    auto lease = co_await ctx.pool->acquire();
+    wait = co_await ctx.login_limiter.take_attempt(*lease, username, request.remote_address);
+    if (wait == 0) user = co_await repo::find_user_by_name(*lease, username);
+  }
+  if (wait > 0) {
+    co_await audit_throttled(ctx, login_entry(username, false, request, "throttled"));
+    throw net::ApiError(429, "too_many_attempts", "too many sign-in attempts; try again later")
+        .with_header("Retry-After", std::to_string(wait));
+  }
+  const std::string& decoy = decoy_hash();  // made at the first sign-in, whoever signs in
+  const std::string stored_hash = user ? user->password_hash : decoy;
+  const bool password_ok = co_await ctx.hasher->verify(password, stored_hash);
   if (!user || !password_ok || user->disabled) {
-    ctx.login_limiter.record_failure(username, request.remote_address);
-    const repo::AuditEntry entry{username, "auth.login", username, false, request.remote_address};
-    co_await repo::audit(*lease, entry);
+    co_await audit_throttled(ctx, login_entry(username, false, request));
     throw net::ApiError(401, "invalid_credentials", "unknown user name or wrong password");
   }
-  ctx.login_limiter.record_success(username, request.remote_address);
+  auto lease = co_await ctx.pool->acquire();
+  co_await ctx.login_limiter.succeeded(*lease, username, request.remote_address);
   const repo::RefreshOwner owner{user->id, std::nullopt};
-  auto tokens = co_await start_session(ctx, *lease, owner);
+  auto tokens = co_await start_session(ctx, *lease, owner, request.remote_address);
   co_await repo::touch_user_login(*lease, user->id);
-  const repo::AuditEntry entry{username, "auth.login", username, true, request.remote_address};
+  auto entry = login_entry(username, true, request);
+  entry.detail_json = to_json({{"session", tokens.session_id}});
   co_await repo::audit(*lease, entry);
   co_return token_response(tokens);
 }
 
 awaitable<net::Response> logout(ServerContext& ctx, net::Request& request, const Caller& caller) {
   const auto& user = *caller.user;
-  auto body = parse_json_object(request.body);
+  auto body = optional_body(request);
+  const auto refresh_token = optional_string(body, "refresh_token", 256);
   auto lease = co_await ctx.pool->acquire();
-  const auto refresh_token = required_string(body, "refresh_token", 256);
-  const repo::RefreshOwner owner{user.id, std::nullopt};
-  const bool revoked = co_await end_session(*lease, refresh_token, owner);
-  if (!revoked) throw net::ApiError(400, "invalid_refresh_token", "that refresh token is not one of your sessions");
-  const repo::AuditEntry entry{user.username, "auth.logout", user.username, true, request.remote_address};
+  std::optional<std::string> session = caller.session_id;
+  if (!refresh_token.empty()) {
+    const repo::RefreshOwner owner{user.id, std::nullopt};
+    session = co_await session_of(*lease, refresh_token, owner);
+    if (!session) throw net::ApiError(400, "invalid_refresh_token", "that refresh token is not one of your sessions");
+  }
+  if (!session) throw net::ApiError(400, "no_session", "an API token has no session to sign out of");
+  co_await repo::revoke_session(*lease, *session, "signed out");
+  const repo::AuditEntry entry{caller.actor(), "auth.logout", user.username, true, request.remote_address,
+                               to_json({{"session", *session}})};
   co_await repo::audit(*lease, entry);
   co_return json_response(200, {{"status", "signed_out"}});
 }
 
 awaitable<net::Response> refresh(ServerContext& ctx, net::Request& request, const Caller&) {
   auto body = parse_json_object(request.body);
-  auto lease = co_await ctx.pool->acquire();
   const auto refresh_token = required_string(body, "refresh_token", 256);
+  auto lease = co_await ctx.pool->acquire();
   auto tokens = co_await refresh_session(ctx, *lease, refresh_token, request.peer_certificate_cn,
                                          request.remote_address);
   co_return token_response(tokens);

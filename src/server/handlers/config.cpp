@@ -1,5 +1,6 @@
 // GET /api/v1/config/{collector_id}: what the agent should collect and how often (the ETag is the
-// config version, so polls mostly get 304), and PUT .../collectors/{id}/config for admins.
+// config version, so polls mostly get 304), and PUT .../collectors/{id}/config for users of
+// the collector's server.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
@@ -45,7 +46,7 @@ awaitable<net::Response> update_collector_config(ServerContext& ctx, net::Reques
   auto lease = co_await ctx.pool->acquire();
   const auto version = co_await repo::update_collector_config(*lease, collector_id, config_json);
   if (!version) throw net::ApiError(404, "not_found", "no such collector");
-  const repo::AuditEntry entry{caller.user->username, "collector.config", collector_id, true, request.remote_address,
+  const repo::AuditEntry entry{caller.actor(), "collector.config", collector_id, true, request.remote_address,
                                config_json};
   co_await repo::audit(*lease, entry);
   co_return json_response(200, {{"collector_id", collector_id}, {"config_version", *version}});

@@ -4,6 +4,7 @@
 
 #include "pganalytics/common/log.hpp"
 #include "pganalytics/security/random.hpp"
+#include "pganalytics/server/audit_events.hpp"
 #include "pganalytics/server/authenticate.hpp"
 #include "pganalytics/server/handlers.hpp"
 #include "pganalytics/server/json_body.hpp"
@@ -35,6 +36,14 @@ repo::AuditEntry registration_audit(const std::string& collector_id, const std::
           to_json({{"name", name}, {"hostname", hostname}})};
 }
 
+// Anyone can fail an enrolment: audited through the throttle, so a flood cannot write the audit
+// log at its rate.
+awaitable<void> refuse_enrolment(ServerContext& ctx, const net::Request& request, std::string hostname) {
+  repo::AuditEntry entry{"anonymous", "collector.register", std::move(hostname), false, request.remote_address};
+  co_await audit_throttled(ctx, std::move(entry));
+  throw net::ApiError(401, "invalid_enrollment_token", "the enrolment token is unknown, expired or used up");
+}
+
 }  // namespace
 
 awaitable<net::Response> ca_certificate(ServerContext& ctx, net::Request&, const Caller&) {
@@ -46,36 +55,40 @@ awaitable<net::Response> ca_certificate(ServerContext& ctx, net::Request&, const
 
 awaitable<net::Response> register_collector(ServerContext& ctx, net::Request& request, const Caller&) {
   const auto token = bearer_token(request);
+  const auto token_hash = security::hex(security::token_hash(token));
+  bool usable = false;
+  {
+    auto lease = co_await ctx.pool->acquire();
+    usable = co_await repo::enrollment_token_usable(*lease, token_hash);
+  }
+  if (!usable) co_await refuse_enrolment(ctx, request, "");
   auto body = parse_json_object(request.body);
   const auto name = required_string(body, "name", 200);
   const auto hostname = required_string(body, "hostname", 255);
   const auto csr = required_string(body, "csr", kMaxCsrBytes);
   const auto agent_version = optional_string(body, "agent_version", 64);
 
-  auto lease = co_await ctx.pool->acquire();
-  auto& conn = *lease;
   const auto collector_id = new_uuid();
   IssuedCertificate certificate;
   TokenPair tokens;
   bool token_accepted = false;
-  co_await db::in_transaction(conn, [&]() -> awaitable<void> {
-    const auto token_hash = security::hex(security::token_hash(token));
-    token_accepted = co_await repo::consume_enrollment_token(conn, token_hash);
-    if (!token_accepted) co_return;
-    certificate = sign_csr(ctx, csr, collector_id);
-    const repo::NewCollector collector{collector_id,       name, hostname, agent_version, certificate.serial,
-                                       certificate.not_after};
-    co_await repo::create_collector(conn, collector);
-    const repo::RefreshOwner owner{std::nullopt, collector_id};
-    tokens = co_await start_session(ctx, conn, owner);
-    const auto entry = registration_audit(collector_id, name, hostname, request.remote_address);
-    co_await repo::audit(conn, entry);
-  });
-  if (!token_accepted) {
-    const repo::AuditEntry entry{"enrolment-token", "collector.register", hostname, false, request.remote_address};
-    co_await repo::audit(conn, entry);
-    throw net::ApiError(401, "invalid_enrollment_token", "the enrolment token is unknown, expired or used up");
+  {
+    auto lease = co_await ctx.pool->acquire();
+    auto& conn = *lease;
+    co_await db::in_transaction(conn, [&]() -> awaitable<void> {
+      token_accepted = co_await repo::consume_enrollment_token(conn, token_hash);
+      if (!token_accepted) co_return;
+      certificate = sign_csr(ctx, csr, collector_id);
+      const repo::NewCollector collector{collector_id,       name, hostname, agent_version, certificate.serial,
+                                         certificate.not_after};
+      co_await repo::create_collector(conn, collector);
+      const repo::RefreshOwner owner{std::nullopt, collector_id};
+      tokens = co_await start_session(ctx, conn, owner, request.remote_address);
+      const auto entry = registration_audit(collector_id, name, hostname, request.remote_address);
+      co_await repo::audit(conn, entry);
+    });
   }
+  if (!token_accepted) co_await refuse_enrolment(ctx, request, hostname);  // used up meanwhile
   log::info("enrolled collector {} ({} on {})", collector_id, name, hostname);
   co_return json_response(201, {{"collector_id", collector_id},
                                 {"certificate", certificate.pem},
@@ -92,7 +105,8 @@ awaitable<net::Response> renew_certificate(ServerContext& ctx, net::Request& req
   const auto certificate = sign_csr(ctx, csr, collector_id);
   auto lease = co_await ctx.pool->acquire();
   co_await repo::record_collector_certificate(*lease, collector_id, certificate.serial, certificate.not_after);
-  const repo::AuditEntry entry{collector_id, "collector.renew_certificate", collector_id, true, request.remote_address};
+  const repo::AuditEntry entry{caller.actor(), "collector.renew_certificate", collector_id, true,
+                               request.remote_address};
   co_await repo::audit(*lease, entry);
   co_return json_response(200, {{"certificate", certificate.pem},
                                 {"ca_certificate", ctx.key_material.ca->certificate_pem()},

@@ -1,10 +1,9 @@
 // The read API for signed-in users: collectors, monitored servers with their instances, and
 // metric time series (CONTRACT §4).
-#include <cmath>
-
 #include "pganalytics/server/handlers.hpp"
-#include "pganalytics/server/ingest.hpp"
+#include "pganalytics/metrics/registry.hpp"
 #include "pganalytics/server/query_repository.hpp"
+#include "pganalytics/server/request_params.hpp"
 
 namespace pga::server::handlers {
 namespace {
@@ -21,20 +20,6 @@ net::Response single_item(const std::string& list, const std::string& what) {
   return raw_json(list.substr(1, list.size() - 2));
 }
 
-// RFC 3339 or unix seconds.
-double time_param(const net::Request& request, std::string_view name, double fallback) {
-  auto text = request.query_param(name);
-  if (!text) return fallback;
-  if (auto us = ingest::parse_rfc3339(*text)) return static_cast<double>(*us) / 1e6;
-  try {
-    std::size_t used = 0;
-    double seconds = std::stod(std::string(*text), &used);
-    if (used == text->size() && std::isfinite(seconds)) return seconds;
-  } catch (const std::exception&) {
-  }
-  throw net::ApiError(400, "bad_parameter", std::string(name) + " must be RFC 3339 or unix seconds");
-}
-
 repo::SeriesQuery series_query(const net::Request& request, std::int64_t server_id) {
   auto family_name = request.query_param("family");
   auto column_name = request.query_param("column");
@@ -48,8 +33,8 @@ repo::SeriesQuery series_query(const net::Request& request, std::int64_t server_
     throw net::ApiError(400, "unknown_column",
                         std::string(*column_name) + " is not a numeric counter or gauge of " + std::string(family->name));
   const double now = static_cast<double>(std::time(nullptr));
-  const double to = time_param(request, "to", now);
-  const double from = time_param(request, "from", to - 3600);
+  const double to = time_param(request, "to").value_or(now);
+  const double from = time_param(request, "from").value_or(to - 3600);
   std::int64_t step = 60;
   if (auto text = request.query_param("step")) {
     auto parsed = parse_duration(*text);

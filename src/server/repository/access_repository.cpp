@@ -6,7 +6,7 @@ namespace pga::server::repo {
 
 awaitable<std::vector<std::int64_t>> granted_servers(AsyncConnection& conn, std::int64_t user_id) {
   auto r = co_await conn.exec_prepared(
-      "SELECT server_id FROM pganalytics.user_servers WHERE user_id = $1 ORDER BY server_id", user_id);
+      "SELECT server_id FROM pganalytics.user_visible_servers WHERE user_id = $1 ORDER BY server_id", user_id);
   std::vector<std::int64_t> ids;
   ids.reserve(static_cast<std::size_t>(r.rows()));
   for (int row = 0; row < r.rows(); ++row) ids.push_back(r.get_int(row, 0));

@@ -1,5 +1,5 @@
-// SQL for who may talk to the server: enrolment tokens, collectors (with their monitored host),
-// users, refresh-token families and the audit trail.
+// SQL for who may talk to the server: enrolment tokens, collectors (with their monitored host and
+// their lifecycle), users and the audit trail's append (pganalytics.audit_append chains the row).
 #include "pganalytics/server/repository.hpp"
 
 namespace pga::server::repo {
@@ -10,6 +10,14 @@ awaitable<void> create_enrollment_token(AsyncConnection& conn, const std::string
       "INSERT INTO pganalytics.enrollment_tokens (token_hash, expires_at, uses_allowed, created_by) "
       "VALUES (decode($1, 'hex'), now() + make_interval(secs => $2::bigint), $3, $4)",
       token_hash, ttl_seconds, uses, created_by);
+}
+
+awaitable<bool> enrollment_token_usable(AsyncConnection& conn, const std::string& token_hash) {
+  auto r = co_await conn.exec_prepared(
+      "SELECT 1 FROM pganalytics.enrollment_tokens "
+      "WHERE token_hash = decode($1, 'hex') AND revoked_at IS NULL AND expires_at > now() AND uses < uses_allowed",
+      token_hash);
+  co_return r.rows() == 1;
 }
 
 awaitable<bool> consume_enrollment_token(AsyncConnection& conn, const std::string& token_hash) {
@@ -64,6 +72,37 @@ awaitable<void> record_collector_certificate(AsyncConnection& conn, const std::s
       collector_id, serial, expires_at);
 }
 
+awaitable<bool> set_collector_status(AsyncConnection& conn, const std::string& collector_id, const std::string& status) {
+  auto r = co_await conn.exec(
+      "UPDATE pganalytics.collectors SET status = $2 WHERE id = $1::uuid AND deleted_at IS NULL RETURNING 1",
+      collector_id, status);
+  co_return r.rows() == 1;
+}
+
+awaitable<bool> rename_collector(AsyncConnection& conn, const std::string& collector_id, const std::string& name) {
+  auto r = co_await conn.exec(
+      "WITH c AS (UPDATE pganalytics.collectors SET name = $2 WHERE id = $1::uuid AND deleted_at IS NULL"
+      " RETURNING server_id) "
+      "UPDATE pganalytics.servers SET display_name = $2 WHERE id = (SELECT server_id FROM c) RETURNING 1",
+      collector_id, name);
+  co_return r.rows() == 1;
+}
+
+awaitable<bool> delete_collector(AsyncConnection& conn, const std::string& collector_id, bool keep_data) {
+  if (keep_data) {
+    auto r = co_await conn.exec(
+        "UPDATE pganalytics.collectors SET deleted_at = now(), status = 'disabled' "
+        "WHERE id = $1::uuid AND deleted_at IS NULL RETURNING 1",
+        collector_id);
+    co_return r.rows() == 1;
+  }
+  auto r = co_await conn.exec(
+      "SELECT pganalytics.delete_server_data(server_id) FROM pganalytics.collectors "
+      "WHERE id = $1::uuid AND deleted_at IS NULL",
+      collector_id);
+  co_return r.rows() == 1;
+}
+
 namespace {
 UserRow user_from(const db::PgResult& r) {
   return UserRow{r.get_int(0, 0), std::string(r.get(0, 1)), std::string(r.get(0, 2)), std::string(r.get(0, 3)),
@@ -101,56 +140,10 @@ awaitable<void> touch_user_login(AsyncConnection& conn, std::int64_t id) {
   co_await conn.exec("UPDATE pganalytics.users SET last_login_at = now() WHERE id = $1", id);
 }
 
-awaitable<void> insert_refresh_token(AsyncConnection& conn, const std::string& token_hash, const std::string& family_id,
-                                     const RefreshOwner& owner, std::int64_t family_ttl_seconds) {
-  std::optional<std::string> user_id;
-  if (owner.user_id) user_id = std::to_string(*owner.user_id);
-  co_await conn.exec(
-      "INSERT INTO pganalytics.refresh_tokens (token_hash, family_id, user_id, collector_id, family_expires_at) "
-      "VALUES (decode($1, 'hex'), $2::uuid, $3::bigint, $4::uuid, now() + make_interval(secs => $5::bigint))",
-      token_hash, family_id, user_id, owner.collector_id, family_ttl_seconds);
-}
-
-awaitable<void> insert_rotated_refresh_token(AsyncConnection& conn, const std::string& token_hash,
-                                             std::int64_t previous_id) {
-  co_await conn.exec(
-      "INSERT INTO pganalytics.refresh_tokens (token_hash, family_id, user_id, collector_id, family_expires_at) "
-      "SELECT decode($1, 'hex'), family_id, user_id, collector_id, family_expires_at "
-      "FROM pganalytics.refresh_tokens WHERE id = $2",
-      token_hash, previous_id);
-}
-
-awaitable<std::optional<RefreshRow>> find_refresh_token(AsyncConnection& conn, const std::string& token_hash) {
-  auto r = co_await conn.exec(
-      "SELECT id, family_id, user_id, collector_id, (rotated_at IS NOT NULL OR revoked_at IS NOT NULL), "
-      "family_expires_at <= now() FROM pganalytics.refresh_tokens WHERE token_hash = decode($1, 'hex')",
-      token_hash);
-  if (r.rows() == 0) co_return std::nullopt;
-  RefreshRow row{r.get_int(0, 0), std::string(r.get(0, 1)), {}, r.get(0, 4) == "t", r.get(0, 5) == "t"};
-  if (!r.is_null(0, 2)) row.owner.user_id = r.get_int(0, 2);
-  if (!r.is_null(0, 3)) row.owner.collector_id = std::string(r.get(0, 3));
-  co_return row;
-}
-
-awaitable<bool> mark_refresh_token_rotated(AsyncConnection& conn, std::int64_t id) {
-  auto r = co_await conn.exec(
-      "UPDATE pganalytics.refresh_tokens SET rotated_at = now() "
-      "WHERE id = $1 AND rotated_at IS NULL AND revoked_at IS NULL RETURNING id",
-      id);
-  co_return r.rows() == 1;
-}
-
-awaitable<void> revoke_refresh_family(AsyncConnection& conn, const std::string& family_id) {
-  co_await conn.exec(
-      "UPDATE pganalytics.refresh_tokens SET revoked_at = now() WHERE family_id = $1::uuid AND revoked_at IS NULL",
-      family_id);
-}
-
 awaitable<void> audit(AsyncConnection& conn, const AuditEntry& e) {
-  co_await conn.exec(
-      "INSERT INTO pganalytics.audit_log (actor, action, target, outcome, remote_addr, detail) "
-      "VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-      e.actor, e.action, e.target, std::string(e.success ? "success" : "failure"), e.remote_addr, e.detail_json);
+  co_await conn.exec_prepared("SELECT pganalytics.audit_append($1, $2, $3, $4, $5, $6::jsonb, $7)", e.actor, e.action,
+                              e.target, std::string(e.success ? "success" : "failure"), e.remote_addr, e.detail_json,
+                              e.count);
 }
 
 }  // namespace pga::server::repo
