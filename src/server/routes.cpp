@@ -26,7 +26,7 @@ constexpr RouteSpec kRoutes[] = {
     {"POST", "/api/v1/collectors/register", kEnrolment, h::register_collector},
     {"POST", "/api/v1/collectors/{collector_id}/certificate", kAgent, h::renew_certificate},
     {"GET", "/api/v1/config/{collector_id}", kAgent, h::collector_config},
-    {"POST", "/api/v1/metrics/push", kAgent, h::push_metrics},
+    {"POST", "/api/v1/metrics/push", kAgent, h::push_metrics, kBatchBody},
     {"GET", "/api/v1/collectors", kViewer, h::list_collectors},
     {"GET", "/api/v1/collectors/{id}", kViewerOfCollector, h::get_collector},
     {"PUT", "/api/v1/collectors/{id}/config", kAdminOfCollector, h::update_collector_config},
@@ -38,10 +38,13 @@ constexpr RouteSpec kRoutes[] = {
     {"POST", "/api/v1/auth/refresh", kPublic, h::refresh},
 };
 
-net::Handler bind(ServerContext& ctx, const RouteSpec& spec) {
-  return [&ctx, &spec](net::Request& request) -> boost::asio::awaitable<net::Response> {
+// Authentication and access are decided on the headers; only then is the body read (and, for the
+// push route, inflated), so an anonymous client cannot make the server read or inflate anything.
+net::StagedHandler bind(ServerContext& ctx, const RouteSpec& spec) {
+  return [&ctx, &spec](net::Request& request, net::BodyReader& body) -> boost::asio::awaitable<net::Response> {
     try {
       const Caller caller = co_await authorize(ctx, request, spec.access);
+      co_await body.read(request);
       co_return co_await spec.handler(ctx, request, caller);
     } catch (const db::DbUnavailable&) {
       throw net::ApiError(503, "database_unavailable", "the storage database is unavailable; retry later")
@@ -56,7 +59,7 @@ std::span<const RouteSpec> route_table() { return kRoutes; }
 
 net::Router make_routes(ServerContext& ctx) {
   net::Router router;
-  for (const auto& spec : kRoutes) router.add(std::string(spec.method), spec.pattern, bind(ctx, spec));
+  for (const auto& spec : kRoutes) router.add(std::string(spec.method), spec.pattern, bind(ctx, spec), spec.body);
   return router;
 }
 
