@@ -1,11 +1,24 @@
 // The server's configuration (server.toml): its declared key table and the typed result.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
 #include "pganalytics/common/config_schema.hpp"
 
 namespace pga {
+
+// [limits]: what one client, anonymous or an enrolled agent, may take of the server.
+struct ServerLimitsConfig {
+  std::size_t connections = 0;  // 0: derived from the open-file limit
+  std::size_t connections_per_address = 256;
+  std::size_t inflating_bytes = 256 * 1024 * 1024;
+  std::size_t batches_per_collector = 16;
+  std::size_t instances_per_collector = 256;
+  std::size_t databases_per_collector = 20'000;
+  std::size_t objects_per_sample = 100'000;
+  std::size_t text_bytes = 1024 * 1024;
+};
 
 struct ServerConfig {
   std::string file;
@@ -22,6 +35,7 @@ struct ServerConfig {
   Duration refresh_token_ttl;
   Duration agent_certificate_ttl;
   std::string log_level;
+  ServerLimitsConfig limits;
 };
 
 const config::Schema& server_schema();
