@@ -7,6 +7,8 @@ Usage:
   attack.py idle PORT CA COUNT READY STOP REPORT  hold COUNT kept-alive connections (one
                                                    /api/v1/health each); write READY once opened,
                                                    wait for the file STOP, write REPORT (JSON)
+  attack.py latency PORT CA COUNT OUT               COUNT /api/v1/health on one kept-alive connection,
+                                                   each one's seconds in OUT, one a line
   attack.py inflatable OUT                          64 MiB that gzip to about 2 MB (ratio ~35)
   attack.py instances COLLECTOR AT COUNT OUT [SEQ]  one batch naming COUNT distinct instances
   attack.py databases COLLECTOR AT COUNT OUT [SEQ]  one batch with COUNT distinct database names
@@ -25,22 +27,43 @@ import sys
 import time
 
 
-def hold_idle(port, ca, count, ready, stop, report):
+def tls_context(ca):
     context = ssl.create_default_context(cafile=ca)
     context.minimum_version = ssl.TLSVersion.TLSv1_3
     context.check_hostname = False
+    return context
+
+
+def health(conn):
+    """One /api/v1/health on a kept-alive connection (its JSON answer ends with '}')."""
+    conn.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: attacker\r\n\r\n")
+    answer = b""
+    while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
+        piece = conn.recv(4096)
+        if not piece:
+            raise ConnectionError("closed")
+        answer += piece
+
+
+def latency(port, ca, count, out):
+    conn = tls_context(ca).wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=10))
+    times = []
+    for _ in range(count):
+        started = time.monotonic()
+        health(conn)
+        times.append(time.monotonic() - started)
+        time.sleep(0.05)
+    with open(out, "w") as f:
+        f.write("".join("%.6f\n" % t for t in times))
+
+
+def hold_idle(port, ca, count, ready, stop, report):
+    context = tls_context(ca)
     held, failed, started = [], 0, time.monotonic()
     for _ in range(count):
         try:
-            raw = socket.create_connection(("127.0.0.1", port), timeout=3)
-            conn = context.wrap_socket(raw)
-            conn.sendall(b"GET /api/v1/health HTTP/1.1\r\nHost: attacker\r\n\r\n")
-            answer = b""
-            while b"\r\n\r\n" not in answer or not answer.rstrip().endswith(b"}"):
-                piece = conn.recv(4096)
-                if not piece:
-                    raise ConnectionError("closed")
-                answer += piece
+            conn = context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=3))
+            health(conn)
             held.append(conn)
         except (OSError, ConnectionError):
             failed += 1
@@ -100,6 +123,9 @@ def main(argv):
     what = argv[1]
     if what == "idle":
         hold_idle(int(argv[2]), argv[3], int(argv[4]), argv[5], argv[6], argv[7])
+        return
+    if what == "latency":
+        latency(int(argv[2]), argv[3], int(argv[4]), argv[5])
         return
     if what == "inflatable":
         inflatable(argv[2])

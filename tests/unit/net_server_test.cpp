@@ -4,8 +4,12 @@
 #include "pganalytics/net/http_server.hpp"
 #include "net_test_support.hpp"
 
+#include "pganalytics/net/server_session.hpp"
+
 #include <boost/asio/detached.hpp>
 #include <boost/asio/strand.hpp>
+
+#include <sys/resource.h>
 
 #include <atomic>
 #include <mutex>
@@ -128,13 +132,11 @@ TEST_CASE("net server: a client sending half its headers is cut at the header ti
   });
 }
 
-TEST_CASE("net server: bodies over the limit get 413 without being read") {
-  auto limits = fast_limits();
-  limits.max_body_bytes = 1024;
-  PlainServer s(limits);
+TEST_CASE("net server: bodies over the route's limit get 413 without being read") {
+  PlainServer s;
   run_bounded(s.io, [&]() -> asio::awaitable<void> {
     auto declared = co_await RawConnection::open(s.server.port());
-    co_await declared.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 104857600\r\n\r\n");
+    co_await declared.send("POST /small HTTP/1.1\r\nHost: t\r\nContent-Length: 104857600\r\n\r\n");
     auto refused = co_await declared.read_response();
     CHECK(refused.result_int() == 413);
     CHECK(refused.body().find(R"("code":"payload_too_large")") != std::string::npos);
@@ -144,15 +146,68 @@ TEST_CASE("net server: bodies over the limit get 413 without being read") {
 
     auto chunked = co_await RawConnection::open(s.server.port());
     std::string chunk = "258\r\n" + std::string(600, 'x') + "\r\n";
-    co_await chunked.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + chunk);
+    co_await chunked.send("POST /small HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + chunk + chunk);
     auto too_long = co_await chunked.read_response();
     CHECK(too_long.result_int() == 413);
 
     auto at_limit = co_await RawConnection::open(s.server.port());
-    co_await at_limit.send(post_request("/echo", std::string(1024, 'y')));
+    co_await at_limit.send(post_request("/small", std::string(1024, 'y')));
     auto exact = co_await at_limit.read_response();
     CHECK(exact.body().size() == 1024);
+    co_await at_limit.send(post_request("/echo", std::string(4096, 'z')));  // another route, its own limit
+    auto larger = co_await at_limit.read_response();
+    CHECK(larger.body().size() == 4096);
     at_limit.close();
+    co_await s.server.stop(1s);
+  });
+}
+
+TEST_CASE("net server: a handler that refuses on the headers answers before any body is read") {
+  PlainServer s;
+  run_bounded(s.io, [&]() -> asio::awaitable<void> {
+    // 8 MiB declared, not a byte of it sent: the answer still comes, and the connection closes.
+    auto anonymous = co_await RawConnection::open(s.server.port());
+    co_await anonymous.send("POST /guarded HTTP/1.1\r\nHost: t\r\nContent-Encoding: gzip\r\nContent-Length: 8388608\r\n\r\n");
+    auto refused = co_await anonymous.read_response();
+    CHECK(refused.result_int() == 403);
+    CHECK_FALSE(refused.keep_alive());
+    bool closed = co_await anonymous.closed_within(1s);
+    CHECK(closed);
+
+    auto passing = co_await RawConnection::open(s.server.port());
+    co_await passing.send(post_request("/guarded", deflate_gzip("let in"), "X-Pass: yes\r\nContent-Encoding: gzip\r\n"));
+    auto admitted = co_await passing.read_response();
+    CHECK(admitted.body() == "let in");
+    CHECK(admitted.keep_alive());
+    co_await passing.send("POST /guarded HTTP/1.1\r\nHost: t\r\nX-Pass: yes\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n");
+    auto interim = co_await passing.read_response();  // only once the handler asks for the body
+    CHECK(interim.result_int() == 100);
+    co_await passing.send("hello");
+    auto echoed = co_await passing.read_response();
+    CHECK(echoed.body() == "hello");
+    passing.close();
+    co_await s.server.stop(1s);
+  });
+}
+
+TEST_CASE("net server: an unknown Transfer-Encoding is 501 and nothing after it runs") {
+  PlainServer s;
+  run_bounded(s.io, [&]() -> asio::awaitable<void> {
+    for (std::string coding : {"gzip", "gzip, chunked", "identity"}) {
+      auto c = co_await RawConnection::open(s.server.port());
+      co_await c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: " + coding + "\r\n\r\n" +
+                      get_request("/whoami"));
+      auto refused = co_await c.read_response();
+      CHECK_MESSAGE(refused.result_int() == 501, coding);
+      CHECK(refused.body().find("not_implemented") != std::string::npos);
+      CHECK_FALSE(refused.keep_alive());
+      bool closed = co_await c.closed_within(1s);  // the smuggled GET is never answered
+      CHECK(closed);
+    }
+    auto twice = co_await RawConnection::open(s.server.port());
+    co_await twice.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    auto doubled = co_await twice.read_response();
+    CHECK(doubled.result_int() >= 400);
     co_await s.server.stop(1s);
   });
 }
@@ -182,6 +237,34 @@ TEST_CASE("net server: gzip bodies are inflated for the handler, under the limit
     co_await c.send(post_request("/echo", "x", "Content-Encoding: br\r\n"));
     auto brotli = co_await c.read_response();
     CHECK(brotli.result_int() == 415);
+
+    auto d = co_await RawConnection::open(s.server.port());
+    co_await d.send(post_request("/small", deflate_gzip("{}"), "Content-Encoding: gzip\r\n"));
+    auto not_here = co_await d.read_response();
+    CHECK(not_here.result_int() == 415);  // only routes that say so take gzip
+    co_await s.server.stop(1s);
+  });
+}
+
+TEST_CASE("net server: inflation beyond the budget of bytes held at once is 503 with Retry-After") {
+  auto limits = fast_limits();
+  limits.max_inflating_bytes = 150'000;
+  PlainServer s(limits);
+  run_bounded(s.io, [&]() -> asio::awaitable<void> {
+    auto c = co_await RawConnection::open(s.server.port());
+    co_await c.send(post_request("/echo", deflate_gzip(sample_batch(100'000)), "Content-Encoding: gzip\r\n"));
+    auto fits = co_await c.read_response();
+    CHECK(fits.result_int() == 200);
+    co_await c.send(post_request("/echo", deflate_gzip(sample_batch(200'000)), "Content-Encoding: gzip\r\n"));
+    auto over = co_await c.read_response();
+    CHECK(over.result_int() == 503);
+    CHECK(over[http::field::retry_after] == "2");
+    CHECK(over.keep_alive());  // the body was read: the connection goes on
+    CHECK(s.server.stats().inflate_refused == 1);
+    CHECK(s.server.stats().inflating_bytes == 0);  // the first lease ended with its response
+    co_await c.send(post_request("/echo", deflate_gzip(sample_batch(100'000)), "Content-Encoding: gzip\r\n"));
+    auto again = co_await c.read_response();
+    CHECK(again.result_int() == 200);
     co_await s.server.stop(1s);
   });
 }
@@ -201,29 +284,88 @@ TEST_CASE("net server: Expect: 100-continue is honoured") {
   });
 }
 
-TEST_CASE("net server: connections beyond the cap are closed at once") {
+TEST_CASE("net server: near the cap the oldest idle connection makes room; busy ones do not") {
   auto limits = fast_limits();
-  limits.max_connections = 2;
+  limits.max_connections = 3;  // "near" is one short of it here
   PlainServer s(limits);
   run_bounded(s.io, [&]() -> asio::awaitable<void> {
     auto a = co_await RawConnection::open(s.server.port());
+    co_await a.send(get_request("/slow/600"));  // a is busy
+    co_await sleep_for(50ms);
     auto b = co_await RawConnection::open(s.server.port());
-    for (auto* c : {&a, &b}) {
-      co_await c->send(get_request("/whoami"));
-      co_await c->read_response();
-    }
-    auto third = co_await RawConnection::open(s.server.port());
-    bool third_closed = co_await third.closed_within(1s);
-    CHECK(third_closed);
+    co_await b.send(get_request("/whoami"));
+    co_await b.read_response();  // b is idle now
+    auto c = co_await RawConnection::open(s.server.port());
+    bool b_evicted = co_await b.closed_within(500ms);
+    CHECK(b_evicted);
+    co_await c.send(get_request("/slow/400"));
+    co_await sleep_for(50ms);  // the server has read it: c is busy
+    auto d = co_await RawConnection::open(s.server.port());  // near the cap, nobody idle: admitted
+    co_await d.send(get_request("/slow/400"));
+    co_await sleep_for(50ms);
+    auto e = co_await RawConnection::open(s.server.port());  // at the cap, nobody idle: refused
+    bool e_refused = co_await e.closed_within(300ms);
+    CHECK(e_refused);
+    CHECK(s.server.stats().evicted == 1);
     CHECK(s.server.stats().refused == 1);
-    a.close();
-    co_await sleep_for(100ms);  // the server notices and frees the slot
+    auto slow = co_await a.read_response();
+    CHECK(slow.body() == "slow");
+    auto answered = co_await d.read_response();
+    CHECK(answered.result_int() == 200);
+    co_await s.server.stop(1s);
+  });
+}
+
+TEST_CASE("net server: one address gets at most its share; its own oldest idle connection makes room") {
+  auto limits = fast_limits();
+  limits.max_connections = 100;
+  limits.max_connections_per_address = 3;
+  PlainServer s(limits);
+  run_bounded(s.io, [&]() -> asio::awaitable<void> {
+    std::vector<RawConnection> idle;
+    for (int i = 0; i < 3; ++i) {
+      idle.push_back(co_await RawConnection::open(s.server.port()));
+      co_await idle.back().send(get_request("/whoami"));
+      co_await idle.back().read_response();
+    }
     auto fourth = co_await RawConnection::open(s.server.port());
     co_await fourth.send(get_request("/whoami"));
     auto admitted = co_await fourth.read_response();
     CHECK(admitted.result_int() == 200);
+    bool oldest_closed = co_await idle[0].closed_within(500ms);
+    CHECK(oldest_closed);
+    CHECK(s.server.stats().open == 3);
+    co_await idle[1].send(get_request("/whoami"));  // the next oldest was left alone
+    auto still_served = co_await idle[1].read_response();
+    CHECK(still_served.result_int() == 200);
+    // All three busy: a fourth from the same address is refused.
+    for (auto* c : {&idle[1], &idle[2], &fourth}) co_await c->send(get_request("/slow/500"));
+    co_await sleep_for(50ms);
+    auto refused = co_await RawConnection::open(s.server.port());
+    bool refused_closed = co_await refused.closed_within(300ms);
+    CHECK(refused_closed);
+    CHECK(s.server.stats().refused == 1);
     co_await s.server.stop(1s);
   });
+}
+
+TEST_CASE("net server: connection keys: IPv4, IPv4-mapped, and the /64 of IPv6") {
+  using detail::address_key;
+  CHECK(address_key(asio::ip::make_address("192.0.2.7")) == "192.0.2.7");
+  CHECK(address_key(asio::ip::make_address("::ffff:192.0.2.7")) == "192.0.2.7");
+  CHECK(address_key(asio::ip::make_address("2001:db8:1:2:aaaa::1")) == "2001:db8:1:2::/64");
+  CHECK(address_key(asio::ip::make_address("2001:db8:1:2:bbbb::9")) == "2001:db8:1:2::/64");
+}
+
+TEST_CASE("net server: the open-file limit is raised and sets the connection capacity") {
+  rlimit before{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &before) == 0);
+  const auto capacity = connection_capacity(100, 1'000'000);
+  rlimit after{};
+  REQUIRE(getrlimit(RLIMIT_NOFILE, &after) == 0);
+  CHECK(after.rlim_cur == after.rlim_max);
+  CHECK(capacity == after.rlim_cur - 100);
+  CHECK(connection_capacity(100, 500) == std::min<std::size_t>(500, after.rlim_cur - 100));
 }
 
 TEST_CASE("net server: stop lets a request in flight finish and closes idle connections") {
