@@ -14,6 +14,7 @@ PACKAGES+=(postgresql-15)                                            # the stora
 PACKAGES+=(openssl curl jq procps)                                   # test peers and helpers
 PACKAGES+=(prometheus prometheus-postgres-exporter prometheus-node-exporter pgbadger)  # reference tools
 PACKAGES+=(rpm)                                                      # packaging tests
+PACKAGES+=(python3)                                                  # hostile clients of the hardening tests (attack.py)
 
 install_packages() {
   if [ "$(id -u)" != 0 ]; then

@@ -19,9 +19,7 @@ namespace json = boost::json;
 
 [[noreturn]] void refuse(const std::string& message) { throw net::ApiError(400, "limit_exceeded", message); }
 
-std::string setting(std::string_view key, std::size_t value) {
-  return std::to_string(value) + " (limits." + std::string(key) + ")";
-}
+std::string setting(std::string_view key) { return " (limits." + std::string(key) + ")"; }
 
 // Where each text column of `family` sits in the sample's columns.
 std::vector<std::pair<std::size_t, const metrics::Column*>> text_positions(const json::array& names,
@@ -48,7 +46,7 @@ void check_texts(const json::array& rows, const json::array& names, const metric
         refuse("samples[" + std::to_string(sample) + "] row " + std::to_string(r) + ": column " +
                quoted(column->name) + " of family " + quoted(family.name) + " holds " +
                std::to_string(text->size()) + " bytes of text; a text value holds at most " +
-               setting("text_bytes", limits.max_text_bytes) + " bytes");
+               std::to_string(limits.max_text_bytes) + " bytes" + setting("text_bytes"));
     }
   }
 }
@@ -69,15 +67,11 @@ void check_batch_limits(const json::array& samples, const Limits& limits) {
     const auto* family = metrics::find_family(sample.at("family").get_string());
     const auto& names = sample.at("columns").get_array();
     const auto& rows = sample.at("rows").get_array();
-    if (rows.size() > limits.max_objects_per_sample)
-      refuse("samples[" + std::to_string(i) + "]: family " + quoted(family->name) + " has " +
-             std::to_string(rows.size()) + " rows; a sample holds at most " +
-             setting("objects_per_sample", limits.max_objects_per_sample) + " objects");
     std::string_view instance;
     if (const auto* value = sample.if_contains("instance"); value && value->is_string()) instance = value->get_string();
     if (!instance.empty() && instances.insert(instance).second && instances.size() > limits.max_instances)
-      refuse("the batch names more than " + setting("instances_per_collector", limits.max_instances) +
-             " instances, the most one collector may report");
+      refuse("the batch names more than " + std::to_string(limits.max_instances) +
+             " instances, the most one collector may report" + setting("instances_per_collector"));
     if (family->name == kDatabaseFamilyName) {
       const auto position = datname_position(names);
       for (const auto& row : rows) {
@@ -85,10 +79,14 @@ void check_batch_limits(const json::array& samples, const Limits& limits) {
         if (!cells || !position || *position >= cells->size() || !(*cells)[*position].is_string()) continue;
         if (databases.emplace(instance, (*cells)[*position].get_string()).second &&
             databases.size() > limits.max_databases)
-          refuse("the batch names more than " + setting("databases_per_collector", limits.max_databases) +
-                 " databases, the most one collector may report");
+          refuse("the batch names more than " + std::to_string(limits.max_databases) +
+                 " databases, the most one collector may report" + setting("databases_per_collector"));
       }
     }
+    if (rows.size() > limits.max_objects_per_sample)
+      refuse("samples[" + std::to_string(i) + "]: family " + quoted(family->name) + " has " +
+             std::to_string(rows.size()) + " rows; a sample holds at most " +
+             std::to_string(limits.max_objects_per_sample) + " objects" + setting("objects_per_sample"));
     check_texts(rows, names, *family, i, limits);
   }
 }

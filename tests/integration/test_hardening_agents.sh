@@ -87,7 +87,7 @@ while kill -0 "${pids[0]}" 2>/dev/null || kill -0 "${pids[5]}" 2>/dev/null; do
   echo "$status $seconds" >>"$WORK/honest.during"
 done
 wait "${pids[@]}"
-echo "hostile pushes: $(cat "$WORK"/cells-*.status | tr '\n' ',')"
+echo "hostile pushes: $(for f in "$WORK"/cells-*.status; do cat "$f"; echo; done | tr '\n' ',')"
 echo "honest push alone: $(tr '\n' ' ' <"$WORK/honest.alone")s"
 echo "honest push during the attack: $(awk '{print $1 ":" $2}' "$WORK/honest.during" | tr '\n' ' ')"
 expect_eq "every honest push during the attack is stored" "" "$(awk '$1 != 200' "$WORK/honest.during")"
