@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -269,5 +270,28 @@ inline Router test_router() {
   });
   return router;
 }
+
+// A plain-TCP server on the test router, recording what its observer saw.
+struct Observed {
+  std::string route;
+  std::string method;
+  int status;
+};
+
+struct PlainServer {
+  explicit PlainServer(ServerLimits limits = fast_limits())
+      : server(io, test_router(),
+               ServerOptions{.limits = limits, .observer = [this](std::string_view route, std::string_view method,
+                                                                   int status, double) {
+                               std::lock_guard lock(mutex);
+                               observed.push_back({std::string(route), std::string(method), status});
+                             }}) {
+    server.start();
+  }
+  asio::io_context io;
+  std::mutex mutex;
+  std::vector<Observed> observed;
+  HttpServer server;
+};
 
 }  // namespace pga::net::testing
