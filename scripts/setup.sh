@@ -15,6 +15,7 @@ PACKAGES+=(openssl curl jq procps)                                   # test peer
 PACKAGES+=(prometheus prometheus-postgres-exporter prometheus-node-exporter pgbadger)  # reference tools
 PACKAGES+=(rpm)                                                      # packaging tests
 PACKAGES+=(bc)                                                       # access tests: timing ratios and latency figures
+PACKAGES+=(python3)                                                  # hostile clients of the hardening tests (attack.py)
 
 install_packages() {
   if [ "$(id -u)" != 0 ]; then

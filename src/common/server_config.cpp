@@ -11,6 +11,7 @@ using config::KeySpec;
 using config::KeyType;
 constexpr std::int64_t kSecond = 1000;
 constexpr std::int64_t kDay = 86'400'000;
+constexpr std::int64_t kMiB = 1024 * 1024;
 
 constexpr std::array kServerKeys{
     KeySpec{"server", "listen", KeyType::ListenAddress, R"("0.0.0.0:8443")", "address and port of the HTTPS listener"},
@@ -52,6 +53,27 @@ constexpr std::array kServerKeys{
             "threads checking passwords (argon2id), apart from those parsing pushes", 1, 64},
     KeySpec{"auth", "password_hash_queue", KeyType::Integer, "16",
             "password checks running or waiting at once; sign-ins beyond it answer 429", 1, 10'000},
+    KeySpec{"limits", "connections", KeyType::Integer, "0",
+            "connections held at once; 0: the open-file limit (raised to its hard limit) less room for the "
+            "database pool and files, at most 65536",
+            0, 1'000'000},
+    KeySpec{"limits", "connections_per_address", KeyType::Integer, "256",
+            "connections one IPv4 address or IPv6 /64 may hold without a client certificate; its oldest idle "
+            "one closes to admit another",
+            1, 1'000'000},
+    KeySpec{"limits", "inflating_bytes", KeyType::Size, R"("256MiB")",
+            "inflated push bodies held at once; beyond, pushes are answered 503 with Retry-After", 64 * kMiB},
+    KeySpec{"limits", "batches_per_collector", KeyType::Integer, "16",
+            "batches of one collector parsed, queued or stored at once; beyond, 503 with Retry-After", 1, 1024},
+    KeySpec{"limits", "instances_per_collector", KeyType::Integer, "256",
+            "PostgreSQL instances one collector may report; a batch naming more is refused (400)", 1, 1'000'000},
+    KeySpec{"limits", "databases_per_collector", KeyType::Integer, "20000",
+            "databases, over all its instances, one collector may report; a batch naming more is refused (400)", 1,
+            100'000'000},
+    KeySpec{"limits", "objects_per_sample", KeyType::Integer, "100000",
+            "rows (tables, indexes, statements...) in one sample of a batch; more is refused (400)", 1, 1'000'000},
+    KeySpec{"limits", "text_bytes", KeyType::Size, R"("1MiB")",
+            "longest text value a batch may carry; a longer one is refused (400)", 1024, 64 * kMiB},
 };
 
 }  // namespace
@@ -67,6 +89,9 @@ ServerConfig to_server_config(const config::Document& doc) {
   const auto& database = doc.section("database");
   const auto& retention = doc.section("retention");
   const auto& auth = doc.section("auth");
+  const auto& limits = doc.section("limits");
+  const auto count = [&](std::string_view key) { return static_cast<std::size_t>(get<std::int64_t>(limits, key)); };
+  const auto bytes = [&](std::string_view key) { return static_cast<std::size_t>(get<std::uint64_t>(limits, key)); };
   return ServerConfig{
       .file = doc.file(),
       .listen = get<std::string>(server, "listen"),
@@ -90,6 +115,14 @@ ServerConfig to_server_config(const config::Document& doc) {
       .password_hash_threads = get<std::int64_t>(auth, "password_hash_threads"),
       .password_hash_queue = get<std::int64_t>(auth, "password_hash_queue"),
       .log_level = get<std::string>(server, "log_level"),
+      .limits = {.connections = count("connections"),
+                 .connections_per_address = count("connections_per_address"),
+                 .inflating_bytes = bytes("inflating_bytes"),
+                 .batches_per_collector = count("batches_per_collector"),
+                 .instances_per_collector = count("instances_per_collector"),
+                 .databases_per_collector = count("databases_per_collector"),
+                 .objects_per_sample = count("objects_per_sample"),
+                 .text_bytes = bytes("text_bytes")},
   };
 }
 

@@ -72,16 +72,27 @@ void throw_exception_from_error(const GzipError& error, const boost::source_loca
 // Two passes: the first only measures (and refuses bombs and corrupt input without allocating
 // anything), the second fills a buffer of exactly the right size. Inflating costs far less than
 // the network transfer, and peak memory is the output itself rather than a doubling buffer.
-GzipResult inflate_gzip(std::string_view compressed, std::size_t max_output_bytes, double max_ratio) {
+GzipSize measure_gzip(std::string_view compressed, std::size_t max_output_bytes, double max_ratio) {
   if (compressed.size() > UINT_MAX) return GzipError::TooLarge;
   const std::size_t limit = output_limit(compressed.size(), max_output_bytes, max_ratio);
   std::size_t size = 0;
   if (auto error = inflate_pieces(compressed, limit, [&](std::string_view piece) { size += piece.size(); }))
     return *error;
+  return size;
+}
+
+std::string inflate_measured_gzip(std::string_view compressed, std::size_t size) {
   std::string out;
   out.reserve(size);
-  inflate_pieces(compressed, limit, [&](std::string_view piece) { out.append(piece); });
+  if (inflate_pieces(compressed, size, [&](std::string_view piece) { out.append(piece); }))
+    throw std::logic_error("gzip input changed between measuring and inflating it");
   return out;
+}
+
+GzipResult inflate_gzip(std::string_view compressed, std::size_t max_output_bytes, double max_ratio) {
+  auto size = measure_gzip(compressed, max_output_bytes, max_ratio);
+  if (!size) return size.error();
+  return inflate_measured_gzip(compressed, *size);
 }
 
 std::string deflate_gzip(std::string_view data, int level) {

@@ -1,5 +1,5 @@
-// The listener: binds, accepts under the connection cap, hands sockets to sessions, and runs the
-// two-stage stop. Connection bookkeeping (ServerShared) lives here too.
+// The listener: binds, accepts what Connections::admit lets in, hands sockets to sessions, and
+// runs the two-stage stop.
 #include "pganalytics/net/http_server.hpp"
 
 #include "pganalytics/common/log.hpp"
@@ -26,40 +26,10 @@ namespace detail {
 ServerShared::ServerShared(Router router_, ServerLimits limits_, RequestObserver observer_)
     : router(std::move(router_)), limits(limits_), observer(std::move(observer_)) {}
 
-bool ServerShared::has_room() noexcept {
-  if (open_.load() < limits.max_connections) return true;
-  refused_.fetch_add(1);
-  return false;
+ServerStats ServerShared::stats() const {
+  return {connections.accepted(), connections.refused(),       connections.evicted(),
+          inflate_budget.refused(), connections.open(), inflate_budget.used()};
 }
-
-void ServerShared::opened() noexcept {
-  open_.fetch_add(1);
-  accepted_.fetch_add(1);
-}
-
-void ServerShared::track(const std::shared_ptr<Connection>& connection) {
-  std::lock_guard lock(mutex_);
-  live_.emplace(connection.get(), connection);
-}
-
-void ServerShared::closed(const Connection* connection) noexcept {
-  std::lock_guard lock(mutex_);
-  live_.erase(connection);
-  open_.fetch_sub(1);
-}
-
-void ServerShared::close_all(bool force) {
-  std::vector<std::shared_ptr<Connection>> connections;
-  {
-    std::lock_guard lock(mutex_);
-    for (auto& [key, weak] : live_)
-      if (auto connection = weak.lock()) connections.push_back(std::move(connection));
-  }
-  // Outside the lock: dropping the last reference runs ~Session, which takes the lock.
-  for (auto& connection : connections) connection->close_from_outside(force);
-}
-
-ServerStats ServerShared::stats() const noexcept { return {accepted_.load(), refused_.load(), open_.load()}; }
 
 }  // namespace detail
 
@@ -68,6 +38,11 @@ namespace {
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
 constexpr std::chrono::milliseconds kAcceptRetryPause{100};
 constexpr std::chrono::milliseconds kDrainPoll{20};
+
+ServerOptions without_reserve(ServerOptions options) {
+  options.limits.reserved_for_certificates = 0;
+  return options;
+}
 
 void log_failure(std::exception_ptr error) {
   if (error) to_response(error, "HTTP listener");  // logs it
@@ -111,11 +86,16 @@ struct HttpServer::Impl {
         log::warn("accepting a connection failed: {}", ec.message());
         pause.expires_after(kAcceptRetryPause);
         co_await pause.async_wait(nothrow);
-      } else if (self->shared->has_room()) {
+      } else {
+        boost::system::error_code peer_error;
+        const auto peer = socket.remote_endpoint(peer_error);
+        if (peer_error) continue;  // already gone
+        const auto admission = self->shared->connections.admit(peer.address());
+        if (!admission.admitted) continue;  // the socket closes here
         // Responses leave in several writes; Nagle would hold the last one for a delayed ACK.
         boost::system::error_code ignored;
         socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-        detail::spawn_session(std::move(socket), self->tls, self->shared);
+        detail::spawn_session(std::move(socket), self->tls, self->shared, admission);
       }
     }
   }
@@ -128,18 +108,18 @@ struct HttpServer::Impl {
     if (force) co_return;
     auto deadline = std::chrono::steady_clock::now() + grace;
     asio::steady_timer poll(self->strand);
-    while (self->shared->stats().open > 0 && std::chrono::steady_clock::now() < deadline) {
+    while (self->shared->connections.alive() > 0 && std::chrono::steady_clock::now() < deadline) {
       poll.expires_after(std::min<std::chrono::steady_clock::duration>(kDrainPoll, deadline - std::chrono::steady_clock::now()));
       co_await poll.async_wait(nothrow);
     }
-    if (self->shared->stats().open > 0) self->shared->close_all(true);
+    if (self->shared->connections.alive() > 0) self->shared->connections.close_all(true);
   }
 
   void close_listener_and_connections(bool force) {
     boost::system::error_code ignored;
     acceptor.close(ignored);
     shared->begin_draining();
-    shared->close_all(force);
+    shared->connections.close_all(force);
   }
 
   asio::io_context& io;
@@ -155,8 +135,9 @@ struct HttpServer::Impl {
 HttpServer::HttpServer(asio::io_context& io, asio::ssl::context& tls, Router router, ServerOptions options)
     : impl_(std::make_shared<Impl>(io, &tls, std::move(router), std::move(options))) {}
 
+// Without TLS no client has a certificate: no room is kept for them.
 HttpServer::HttpServer(asio::io_context& io, Router router, ServerOptions options)
-    : impl_(std::make_shared<Impl>(io, nullptr, std::move(router), std::move(options))) {}
+    : impl_(std::make_shared<Impl>(io, nullptr, std::move(router), without_reserve(std::move(options)))) {}
 
 HttpServer::~HttpServer() {
   asio::post(impl_->strand, [impl = impl_] { impl->close_listener_and_connections(true); });

@@ -1,5 +1,6 @@
 // Route matching: split the path into segments, compare literals, bind {name} segments after
-// percent-decoding them, and prefer the most literal pattern when several match.
+// percent-decoding them, and prefer the most literal pattern when several match. Handlers that
+// take their body read are wrapped into staged ones that read it first.
 #include "pganalytics/net/router.hpp"
 
 #include <boost/url/pct_string_view.hpp>
@@ -62,13 +63,13 @@ std::string decode_segment(std::string_view segment) {
 
 }  // namespace
 
-void Router::add(std::string method, std::string_view pattern, Handler handler) {
+void Router::add(std::string method, std::string_view pattern, StagedHandler handler, BodyPolicy body) {
   if (method.empty() || !handler) throw std::invalid_argument("route needs a method and a handler");
   auto segments = parse_pattern(pattern);
   for (const auto& route : routes_)
     if (route.method == method && route.segments == segments)
       throw std::invalid_argument("duplicate route " + method + " " + std::string(pattern));
-  routes_.push_back(Route{std::move(method), std::string(pattern), std::move(segments), std::move(handler)});
+  routes_.push_back(Route{std::move(method), std::string(pattern), std::move(segments), std::move(handler), body});
 }
 
 std::vector<Router::Entry> Router::entries() const {
@@ -78,7 +79,18 @@ std::vector<Router::Entry> Router::entries() const {
   return entries;
 }
 
-const Handler& Router::match(Request& request) const {
+void Router::add(std::string method, std::string_view pattern, Handler handler, BodyPolicy body) {
+  if (!handler) throw std::invalid_argument("route needs a method and a handler");
+  // The Router outlives every request, so the coroutine may refer to the stored handler.
+  add(std::move(method), pattern,
+      [handler = std::move(handler)](Request& request, BodyReader& body) -> boost::asio::awaitable<Response> {
+        co_await body.read(request);
+        co_return co_await handler(request);
+      },
+      body);
+}
+
+const Router::Route& Router::match(Request& request) const {
   auto path = split_path(request.path);
   const Route* best = nullptr;
   const Route* best_other_method = nullptr;
@@ -102,7 +114,7 @@ const Handler& Router::match(Request& request) const {
   for (std::size_t i = 0; i < path.size(); ++i)
     if (is_param(best->segments[i]))
       request.path_params.emplace(best->segments[i].substr(1, best->segments[i].size() - 2), decode_segment(path[i]));
-  return best->handler;
+  return *best;
 }
 
 }  // namespace pga::net

@@ -6,9 +6,11 @@
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
+#include <openssl/x509v3.h>
 
 #include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace pga::net {
 namespace ssl = boost::asio::ssl;
@@ -66,6 +68,39 @@ void trust(ssl::context& ctx, std::string_view ca_pem, bool advertise) {
   if (count == 0) throw std::runtime_error("no CA certificate found in PEM text");
 }
 
+std::optional<std::string> common_name(X509* cert) {
+  X509_NAME* subject = X509_get_subject_name(cert);
+  int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+  if (index < 0) return std::nullopt;
+  unsigned char* utf8 = nullptr;
+  int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index)));
+  if (length < 0) return std::nullopt;
+  std::string cn(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
+  OPENSSL_free(utf8);
+  if (cn.find('\0') != std::string::npos) return std::nullopt;  // "a\0b" would pass for "a"
+  return cn;
+}
+
+// OpenSSL's own check lets a certificate without any extended key usage through.
+bool for_client_authentication(X509* cert) {
+  return (X509_get_extension_flags(cert) & EXFLAG_XKUSAGE) != 0 &&
+         (X509_get_extended_key_usage(cert) & XKU_SSL_CLIENT) != 0;
+}
+
+std::vector<std::string> uri_names(X509* cert) {
+  std::vector<std::string> uris;
+  auto* names = static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (!names) return uris;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names); ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type != GEN_URI) continue;
+    const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+    uris.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)), static_cast<std::size_t>(ASN1_STRING_length(uri)));
+  }
+  GENERAL_NAMES_free(names);
+  return uris;
+}
+
 }  // namespace
 
 ssl::context make_server_tls_context(std::string_view cert_chain_pem, std::string_view key_pem,
@@ -93,18 +128,12 @@ ssl::context make_client_tls_context(std::string_view ca_pem, std::string_view c
   return ctx;
 }
 
-std::optional<std::string> verified_peer_common_name(SSL* ssl) {
+std::optional<std::string> verified_client_identity(SSL* ssl) {
   X509Ptr cert{SSL_get1_peer_certificate(ssl)};
   if (!cert || SSL_get_verify_result(ssl) != X509_V_OK) return std::nullopt;
-  X509_NAME* subject = X509_get_subject_name(cert.get());
-  int index = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
-  if (index < 0) return std::nullopt;
-  unsigned char* utf8 = nullptr;
-  int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, index)));
-  if (length < 0) return std::nullopt;
-  std::string cn(reinterpret_cast<char*>(utf8), static_cast<std::size_t>(length));
-  OPENSSL_free(utf8);
-  if (cn.find('\0') != std::string::npos) return std::nullopt;  // "a\0b" would pass for "a"
+  if (!for_client_authentication(cert.get())) return std::nullopt;
+  auto cn = common_name(cert.get());
+  if (!cn || uri_names(cert.get()) != std::vector<std::string>{"urn:uuid:" + *cn}) return std::nullopt;
   return cn;
 }
 

@@ -4,6 +4,7 @@
 #include <boost/json/parse.hpp>
 
 #include <algorithm>
+#include <cmath>
 
 #include "pganalytics/common/json_exact.hpp"
 #include "pganalytics/metrics/query_text.hpp"
@@ -11,22 +12,8 @@
 #include "pganalytics/server/ingest.hpp"
 
 namespace pga::server::ingest {
-namespace {
-
-namespace json = boost::json;
-using metrics::ColumnType;
-using metrics::Family;
 
 constexpr std::size_t kMaxNameInMessage = 64;
-constexpr std::size_t kMaxName = 200;  // collector id, family and instance names
-constexpr std::size_t kMaxAgentField = 255;
-constexpr std::size_t kNotInSample = static_cast<std::size_t>(-1);
-// The family whose rows list an instance's databases for the inventory.
-constexpr std::string_view kDatabaseFamily = "pg_stats_database";
-
-[[noreturn]] void refuse(std::string code, std::string message) {
-  throw net::ApiError(400, std::move(code), std::move(message));
-}
 
 // A client-supplied name inside an error message: bounded, cut on a UTF-8 character boundary.
 std::string quoted(std::string_view name) {
@@ -36,6 +23,20 @@ std::string quoted(std::string_view name) {
     return "\"" + std::string(name.substr(0, cut)) + "...\"";
   }
   return "\"" + std::string(name) + "\"";
+}
+
+namespace {
+
+namespace json = boost::json;
+using metrics::ColumnType;
+using metrics::Family;
+
+constexpr std::size_t kMaxName = 200;  // collector id, family and instance names
+constexpr std::size_t kMaxAgentField = 255;
+constexpr std::size_t kNotInSample = static_cast<std::size_t>(-1);
+
+[[noreturn]] void refuse(std::string code, std::string message) {
+  throw net::ApiError(400, std::move(code), std::move(message));
 }
 
 std::string sample_path(std::size_t index) { return "samples[" + std::to_string(index) + "]"; }
@@ -184,10 +185,11 @@ bool append_cell(std::string& out, const json::value& cell, ColumnType type) {
       append_int64_field(out, cell.get_int64());
       return true;
     case ColumnType::Float64:
-      // An integer becomes the nearest double, as PostgreSQL rounds one read as text.
+      // An integer becomes the nearest double, as PostgreSQL rounds one read as text. A literal
+      // past the double range (1e999) parses as infinity: no statistic is infinite.
       if (cell.is_int64()) append_float64_field(out, static_cast<double>(cell.get_int64()));
       else if (cell.is_uint64()) append_float64_field(out, static_cast<double>(cell.get_uint64()));
-      else if (cell.is_double()) append_float64_field(out, cell.get_double());
+      else if (cell.is_double() && std::isfinite(cell.get_double())) append_float64_field(out, cell.get_double());
       else return false;
       return true;
     case ColumnType::Bool:
@@ -212,7 +214,7 @@ bool append_cell(std::string& out, const json::value& cell, ColumnType type) {
 std::string_view expected(ColumnType type) {
   switch (type) {
     case ColumnType::Int64: return "an integer within int64";
-    case ColumnType::Float64: return "a number";
+    case ColumnType::Float64: return "a finite number";
     case ColumnType::Bool: return "a boolean";
     case ColumnType::Text: return "a string without NUL";
     case ColumnType::Timestamp: return "an RFC 3339 date-time";
@@ -269,7 +271,7 @@ Sample encode(const Head& head, std::size_t slot, const FamilyColumns& family, s
     append_row(sample.fields, *row, where, family, at);
     sample.row_ends.push_back(sample.fields.size());
   }
-  if (head.family->name == kDatabaseFamily) sample.datnames = datnames_of(head);
+  if (head.family->name == kDatabaseFamilyName) sample.datnames = datnames_of(head);
   return sample;
 }
 
@@ -311,6 +313,7 @@ void parse_samples(const json::array& samples, const Limits& limits, Batch& batc
     if (cells > limits.max_cells)
       refuse("batch_too_large", "a batch holds at most " + std::to_string(limits.max_cells) + " values");
   }
+  check_batch_limits(samples, limits);
   const auto slots = slots_with_columns(heads, batch.families);
   for (std::size_t i = 0; i < heads.size(); ++i) {
     auto sample = encode(heads[i], slots[i], batch.families[slots[i]], i);

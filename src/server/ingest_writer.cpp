@@ -158,6 +158,31 @@ awaitable<void> record_databases(db::AsyncConnection& conn, const std::vector<Me
   if (!sorted.empty()) co_await repo::upsert_databases(conn, sorted);
 }
 
+// The claimed members' inventories, now that their instances and databases are registered: a
+// collector past its limits refuses the batch, and with it the group, stored again batch by
+// batch. The collectors' rows are locked (lock_and_claim), so no other writer adds to them meanwhile.
+awaitable<void> check_inventory(db::AsyncConnection& conn, const std::vector<Member*>& claimed,
+                                const InventoryLimits& limits) {
+  std::map<std::int64_t, const Batch*> servers;
+  for (const auto* member : claimed) servers.emplace(member->server_id, member->batch);
+  std::vector<std::int64_t> ids;
+  for (const auto& server : servers) ids.push_back(server.first);
+  const auto counts = co_await repo::inventory_counts(conn, ids);
+  for (const auto& count : counts) {
+    const auto& collector = servers.at(count.server_id)->collector_id;
+    if (static_cast<std::size_t>(count.instances) > limits.max_instances)
+      throw net::ApiError(400, "limit_exceeded",
+                          "collector " + collector + " would report " + std::to_string(count.instances) +
+                              " instances; at most " + std::to_string(limits.max_instances) +
+                              " (limits.instances_per_collector)");
+    if (static_cast<std::size_t>(count.databases) > limits.max_databases)
+      throw net::ApiError(400, "limit_exceeded",
+                          "collector " + collector + " would report " + std::to_string(count.databases) +
+                              " databases; at most " + std::to_string(limits.max_databases) +
+                              " (limits.databases_per_collector)");
+  }
+}
+
 // A text may name an instance of its batch or of the group (registered by resolve_owners just
 // before) or one an earlier batch registered; a name the server never saw refuses the batch, and
 // with it the group, rolled back whole, each batch then stored again alone.
@@ -212,7 +237,8 @@ awaitable<void> finish(db::AsyncConnection& conn, const Batch& batch) {
 }
 
 // Outcomes in the order of `members`.
-awaitable<std::vector<StoreOutcome>> store_in_transaction(db::AsyncConnection& conn, std::vector<Member>& members) {
+awaitable<std::vector<StoreOutcome>> store_in_transaction(db::AsyncConnection& conn, std::vector<Member>& members,
+                                                          const InventoryLimits& inventory) {
   const auto claims = claims_of(members);
   const auto collectors = co_await repo::lock_and_claim(conn, claims);
   std::vector<StoreOutcome> outcomes;
@@ -230,6 +256,7 @@ awaitable<std::vector<StoreOutcome>> store_in_transaction(db::AsyncConnection& c
   if (claimed.empty()) co_return outcomes;
   co_await resolve_owners(conn, claimed);
   co_await record_databases(conn, claimed);
+  co_await check_inventory(conn, claimed, inventory);
   co_await store_query_texts(conn, claimed);
   co_await copy_families(conn, claimed);
   // One at a time, in seq order: each advances last_seq and missing_seq_count from the last.
@@ -237,19 +264,21 @@ awaitable<std::vector<StoreOutcome>> store_in_transaction(db::AsyncConnection& c
   co_return outcomes;
 }
 
-awaitable<std::vector<StoreOutcome>> store_once(db::AsyncConnection& conn, std::vector<Member>& members) {
+awaitable<std::vector<StoreOutcome>> store_once(db::AsyncConnection& conn, std::vector<Member>& members,
+                                                const InventoryLimits& inventory) {
   std::vector<StoreOutcome> outcomes;
-  co_await db::in_transaction(conn,
-                              [&]() -> awaitable<void> { outcomes = co_await store_in_transaction(conn, members); });
+  co_await db::in_transaction(conn, [&]() -> awaitable<void> {
+    outcomes = co_await store_in_transaction(conn, members, inventory);
+  });
   co_return outcomes;
 }
 
 // Outcomes in the order of `members`, whatever the retry.
 awaitable<std::vector<StoreOutcome>> store_members(db::AsyncConnection& conn, std::vector<Member>& members,
-                                                   const std::set<std::string>& days) {
+                                                   const std::set<std::string>& days, const InventoryLimits& inventory) {
   const bool trusted_cache = co_await ensure_partitions(conn, days);
   try {
-    co_return co_await store_once(conn, members);
+    co_return co_await store_once(conn, members, inventory);
   } catch (const db::DbError& error) {
     if (!trusted_cache || !missing_partition(error)) throw;
   }
@@ -257,15 +286,16 @@ awaitable<std::vector<StoreOutcome>> store_members(db::AsyncConnection& conn, st
   // whole, so it is made again once with every day ensured for real.
   ensured_days().forget(days);
   co_await ensure_partitions(conn, days);
-  co_return co_await store_once(conn, members);
+  co_return co_await store_once(conn, members, inventory);
 }
 
 }  // namespace
 
-awaitable<std::vector<StoreOutcome>> store_group(db::AsyncConnection& conn, std::span<const Batch* const> batches) {
+awaitable<std::vector<StoreOutcome>> store_group(db::AsyncConnection& conn, std::span<const Batch* const> batches,
+                                                 const InventoryLimits& inventory) {
   const auto days = days_of(batches);
   auto members = members_of(batches);
-  const auto sorted = co_await store_members(conn, members, days);
+  const auto sorted = co_await store_members(conn, members, days, inventory);
   std::vector<StoreOutcome> outcomes(batches.size());
   for (std::size_t i = 0; i < members.size(); ++i) outcomes[members[i].position] = sorted[i];
   co_return outcomes;

@@ -34,7 +34,7 @@ constexpr RouteSpec kRoutes[] = {
     {"POST", "/api/v1/collectors/register", kEnrolment, h::register_collector},
     {"POST", "/api/v1/collectors/{collector_id}/certificate", kAgent, h::renew_certificate},
     {"GET", "/api/v1/config/{collector_id}", kAgent, h::collector_config},
-    {"POST", "/api/v1/metrics/push", kAgent, h::push_metrics},
+    {"POST", "/api/v1/metrics/push", kAgent, h::push_metrics, kBatchBody},
     {"GET", "/api/v1/collectors", kViewer, h::list_collectors},
     {"GET", "/api/v1/collectors/{id}", kViewerOfCollector, h::get_collector},
     {"PUT", "/api/v1/collectors/{id}/config", kUserOfCollector, h::update_collector_config},
@@ -69,10 +69,13 @@ constexpr RouteSpec kRoutes[] = {
     {"GET", "/api/v1/audit/verify", kAdmin, h::verify_audit},
 };
 
-net::Handler bind(ServerContext& ctx, const RouteSpec& spec) {
-  return [&ctx, &spec](net::Request& request) -> boost::asio::awaitable<net::Response> {
+// Authentication and access are decided on the headers; only then is the body read (and, for the
+// push route, inflated), so an anonymous client cannot make the server read or inflate anything.
+net::StagedHandler bind(ServerContext& ctx, const RouteSpec& spec) {
+  return [&ctx, &spec](net::Request& request, net::BodyReader& body) -> boost::asio::awaitable<net::Response> {
     try {
       const Caller caller = co_await authorize(ctx, request, spec.access);
+      co_await body.read(request);
       co_return co_await spec.handler(ctx, request, caller);
     } catch (const db::DbUnavailable&) {
       throw net::ApiError(503, "database_unavailable", "the storage database is unavailable; retry later")
@@ -125,7 +128,7 @@ void check_route_table(std::span<const RouteSpec> table, const net::Router& rout
 
 net::Router make_routes(ServerContext& ctx) {
   net::Router router;
-  for (const auto& spec : kRoutes) router.add(std::string(spec.method), spec.pattern, bind(ctx, spec));
+  for (const auto& spec : kRoutes) router.add(std::string(spec.method), spec.pattern, bind(ctx, spec), spec.body);
   check_route_table(kRoutes, router);
   return router;
 }

@@ -113,6 +113,49 @@ void register_ingest_metrics(prometheus::Registry& registry) {
                  [] { return static_cast<double>(ingest::counters().in_flight.load()); });
 }
 
+// Descriptors kept for what is not a client connection: the database pool, the listener, files
+// (logs, the managed PostgreSQL's pipes), the inflation and CPU pools' event descriptors.
+constexpr std::size_t kFilesBesidesConnections = 128;
+constexpr std::size_t kMaxDerivedConnections = 65'536;
+
+net::ServerLimits listener_limits(const ServerLimitsConfig& config, std::size_t pool_size) {
+  net::ServerLimits limits;
+  const auto fit = net::connection_capacity(pool_size + kFilesBesidesConnections, kMaxDerivedConnections);
+  limits.max_connections = config.connections == 0 ? fit : std::min(config.connections, fit);
+  if (config.connections > fit)
+    log::warn("limits.connections = {} does not fit the open-file limit: {} connections at most", config.connections, fit);
+  limits.max_connections_per_address = config.connections_per_address;
+  limits.reserved_for_certificates = limits.max_connections / 8;
+  limits.max_inflating_bytes = config.inflating_bytes;
+  return limits;
+}
+
+void register_listener_metrics(prometheus::Registry& registry, const net::HttpServer& http,
+                               const net::ServerLimits& limits) {
+  registry.collected("pganalytics_server_connections_total", "Connections by what became of them at accept.",
+                     "counter", {"outcome"}, [&http] {
+                       const auto stats = http.stats();
+                       return prometheus::Registry::Series{{{"accepted"}, static_cast<double>(stats.accepted)},
+                                                           {{"refused"}, static_cast<double>(stats.refused)}};
+                     });
+  registry.collected("pganalytics_server_connections_evicted_total",
+                     "Idle connections closed to make room for new ones.", "counter", {},
+                     [&http] { return prometheus::Registry::Series{{{}, static_cast<double>(http.stats().evicted)}}; });
+  registry.gauge("pganalytics_server_connections_open", "Connections counted against the limits now.",
+                 [&http] { return static_cast<double>(http.stats().open); });
+  registry.gauge("pganalytics_server_connections_limit", "Connections the server holds at most.",
+                 [cap = limits.max_connections] { return static_cast<double>(cap); });
+  registry.gauge("pganalytics_server_connections_per_address_limit",
+                 "Connections without a client certificate one address may hold.",
+                 [cap = limits.max_connections_per_address] { return static_cast<double>(cap); });
+  registry.gauge("pganalytics_server_inflating_bytes", "Bytes of inflated request bodies held now.",
+                 [&http] { return static_cast<double>(http.stats().inflating_bytes); });
+  registry.collected("pganalytics_server_inflate_refused_total",
+                     "Requests answered 503 because the inflation budget was spent.", "counter", {}, [&http] {
+                       return prometheus::Registry::Series{{{}, static_cast<double>(http.stats().inflate_refused)}};
+                     });
+}
+
 }  // namespace
 
 struct ServerInstance::Impl {
@@ -161,13 +204,19 @@ std::unique_ptr<ServerInstance> ServerInstance::start(asio::io_context& io, cons
   // Half the pool stores batches, each transaction holding up to kMaxGroup queued batches; the
   // other half keeps authentication and the query API answering under load. (One writer per core
   // was tried too: bench/README.md, "Group commit".)
-  context.ingest_queue = std::make_shared<ingest::IngestQueue>(io.get_executor(), context.pool,
-                                                               context.pool->size() / 2, kMaxGroup);
+  ingest::QueueOptions queue;
+  queue.writers = context.pool->size() / 2;
+  queue.max_group = kMaxGroup;
+  queue.batches_per_collector = config.limits.batches_per_collector;
+  queue.inventory = {config.limits.instances_per_collector, config.limits.databases_per_collector};
+  context.ingest_queue = std::make_shared<ingest::IngestQueue>(io.get_executor(), context.cpu_pool.get_executor(),
+                                                               context.pool, queue);
   impl->tls = make_tls(config, *context.key_material.ca);
   auto listen = split_listen_address(config.listen, "0.0.0.0");
   net::ServerOptions options;
   options.address = listen.host;
   options.port = listen.port;
+  options.limits = listener_limits(config.limits, context.pool->size());
   options.observer = [metrics = &context.metrics](std::string_view route, std::string_view method, int status,
                                                   double seconds) {
     const std::string route_label = route.empty() ? "unmatched" : std::string(route);
@@ -185,6 +234,7 @@ std::unique_ptr<ServerInstance> ServerInstance::start(asio::io_context& io, cons
                                             {{"refused_busy"}, static_cast<double>(hasher->refused())}};
       });
   impl->http = std::make_unique<net::HttpServer>(io, impl->tls, make_routes(context), options);
+  register_listener_metrics(context.metrics.registry, *impl->http, options.limits);
   impl->http->start();
   asio::co_spawn(io, maintenance_loop(context), asio::detached);
   asio::co_spawn(io, audit_summary_loop(context), asio::detached);

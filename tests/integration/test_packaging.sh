@@ -21,6 +21,9 @@ done
 has "the .deb has the post-install step" "useradd --system" "$(dpkg-deb -I "$deb" postinst)"
 has "the configuration files are conffiles" "/etc/pganalytics/server.toml" "$(dpkg-deb -I "$deb" conffiles)"
 dpkg-deb -x "$deb" "$work/root"
+for unit in server agent; do
+  has "the $unit unit raises the open-file limit" "^LimitNOFILE=" "$(cat "$work/root/lib/systemd/system/pganalytics-$unit.service" 2>/dev/null)"
+done
 if "$work/root/usr/bin/pganalytics" --version | grep -q '^pganalytics '; then pass "the packaged binary runs"; else fail "the packaged binary runs"; fi
 if "$work/root/usr/bin/pganalytics" check-config --config "$work/root/etc/pganalytics/agent.toml" >/dev/null; then
   pass "the packaged agent.toml is valid"; else fail "the packaged agent.toml is valid"; fi

@@ -427,3 +427,61 @@ TEST_CASE("a batch holds a bounded number of query texts") {
   limits.max_query_texts = 2;
   CHECK(parse(two, limits).query_texts.size() == 2);
 }
+
+TEST_CASE("ingest: non-finite numbers are refused, naming family and column") {
+  for (auto literal : {"1e999"sv, "-1e999"sv}) {
+    auto body = json::serialize(valid_batch());
+    const auto at = body.find("1.5E0");  // how Boost.JSON writes blk_read_time's 1.5
+    REQUIRE(at != std::string::npos);
+    body.replace(at, 5, literal);
+    const auto refused = refusal_of(body);
+    CHECK(refused.status == 400);
+    CHECK(refused.code == "bad_value");
+    CHECK(refused.message.find("pg_stats_database") != std::string::npos);
+    CHECK(refused.message.find("blk_read_time") != std::string::npos);
+    CHECK(refused.message.find("finite") != std::string::npos);
+  }
+}
+
+TEST_CASE("ingest: per-collector limits refuse a batch with 400 limit_exceeded naming the limit") {
+  Limits limits;
+  limits.max_objects_per_sample = 2;
+  limits.max_instances = 2;
+  limits.max_databases = 3;
+  limits.max_text_bytes = 16;
+  CHECK(refusal_of(valid_batch(), limits).code == "accepted");  // two rows, one instance, two databases
+
+  auto rows = valid_batch();
+  rows["samples"].as_array()[0].as_object()["rows"].as_array().push_back({"third", nullptr, 1, 1.0, 1});
+  auto refused = refusal_of(rows, limits);
+  CHECK(refused.code == "limit_exceeded");
+  CHECK(refused.message.find("limits.objects_per_sample") != std::string::npos);
+  CHECK(refused.message.find("samples[0]") != std::string::npos);
+
+  auto instances = valid_batch();
+  for (auto name : {"second", "third"}) {
+    auto sample = database_sample();
+    sample["instance"] = name;
+    sample["rows"] = json::array{{"app", nullptr, 1, 1.0, 1}};
+    instances["samples"].as_array().push_back(sample);
+  }
+  refused = refusal_of(instances, limits);
+  CHECK(refused.code == "limit_exceeded");
+  CHECK(refused.message.find("limits.instances_per_collector") != std::string::npos);
+
+  auto databases = valid_batch();
+  auto other = database_sample();
+  other["instance"] = "second";  // two instances: four (instance, database) pairs
+  databases["samples"].as_array().push_back(other);
+  refused = refusal_of(databases, limits);
+  CHECK(refused.code == "limit_exceeded");
+  CHECK(refused.message.find("limits.databases_per_collector") != std::string::npos);
+
+  auto text = with_sample_field(0, "rows", json::array{{std::string(17, 'x'), nullptr, 1, 1.0, 1}});
+  refused = refusal_of(text, limits);
+  CHECK(refused.code == "limit_exceeded");
+  CHECK(refused.message.find("column \"datname\"") != std::string::npos);
+  CHECK(refused.message.find("limits.text_bytes") != std::string::npos);
+  limits.max_text_bytes = 17;
+  CHECK(refusal_of(text, limits).code == "accepted");
+}

@@ -19,3 +19,20 @@ TEST_CASE("log levels parse by name") {
   CHECK(pga::log::parse_level("warn") == pga::log::Level::Warn);
   CHECK_FALSE(pga::log::parse_level("loud"));
 }
+
+TEST_CASE("text log lines cannot be forged: control characters, escapes and bad UTF-8 are shown") {
+  using pga::log::escape_text;
+  CHECK(escape_text("plain name é ✓") == "plain name é ✓");
+  CHECK(escape_text("db\n2030-01-01T00:00:00Z error forged") == "db\\n2030-01-01T00:00:00Z error forged");
+  CHECK(escape_text("a\r\tb\\c") == "a\\r\\tb\\\\c");
+  CHECK(escape_text("red\x1b[31m bell\a nul") == "red\\x1b[31m bell\\x07 nul");
+  CHECK(escape_text(std::string("a\0b", 3)) == "a\\x00b");
+  CHECK(escape_text("\x7f") == "\\x7f");
+  CHECK(escape_text("\xc2\x9b" "2J") == "\\u{009b}2J");                  // C1 CSI
+  CHECK(escape_text("x\xe2\x80\xaey") == "x\\u{202e}y");                  // right-to-left override
+  CHECK(escape_text("line\xe2\x80\xa8sep") == "line\\u{2028}sep");
+  CHECK(escape_text("bad \xff\xc0\xaf utf8") == "bad \\xff\\xc0\\xaf utf8");
+  CHECK(escape_text("cut \xe2\x9c") == "cut \\xe2\\x9c");
+  CHECK(pga::log::valid_utf8_or_escaped("ok ✓\n") == "ok ✓\n");         // JSON escapes the newline itself
+  CHECK(pga::log::valid_utf8_or_escaped("bad \xff") == "bad \\xff");
+}

@@ -24,6 +24,7 @@
 
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -62,9 +63,9 @@ inline void add_extension(X509* cert, X509* issuer, int nid, const std::string& 
 }
 
 // A P-256 certificate for `cn`, self-signed when `issuer` is null. `san` like "IP:127.0.0.1".
-// Valid from an hour ago until `expires_in_s` from now.
+// Valid from an hour ago until `expires_in_s` from now; `eku` empty: no extended key usage.
 inline Identity issue(const std::string& cn, const Identity* issuer, bool is_ca, const std::string& san = {},
-                      long expires_in_s = 86400) {
+                      long expires_in_s = 86400, const std::string& eku = "serverAuth,clientAuth") {
   static long serial = 1;
   Identity id;
   id.key.reset(EVP_EC_gen("P-256"), EVP_PKEY_free);
@@ -83,7 +84,7 @@ inline Identity issue(const std::string& cn, const Identity* issuer, bool is_ca,
   add_extension(cert, signer, NID_authority_key_identifier, "keyid");
   add_extension(cert, signer, NID_basic_constraints, is_ca ? "critical,CA:TRUE" : "critical,CA:FALSE");
   add_extension(cert, signer, NID_key_usage, is_ca ? "critical,keyCertSign,cRLSign" : "critical,digitalSignature");
-  if (!is_ca) add_extension(cert, signer, NID_ext_key_usage, "serverAuth,clientAuth");
+  if (!is_ca && !eku.empty()) add_extension(cert, signer, NID_ext_key_usage, eku);
   if (!san.empty()) add_extension(cert, signer, NID_subject_alt_name, san);
   X509_sign(cert, issuer ? issuer->key.get() : id.key.get(), EVP_sha256());
   BIO* cert_bio = BIO_new(BIO_s_mem());
@@ -99,8 +100,15 @@ struct TestPki {
   Identity ca = issue("pganalytics test CA", nullptr, true);
   Identity server = issue("server", &ca, false, "DNS:localhost,IP:127.0.0.1");
   Identity server_for_other_name = issue("server", &ca, false, "DNS:other.example");
-  Identity client = issue("collector-1", &ca, false);
-  Identity expired_client = issue("collector-1", &ca, false, {}, -60);
+  // As the server's CA issues agent certificates: CN, the urn:uuid SAN, clientAuth.
+  Identity client = issue("collector-1", &ca, false, "URI:urn:uuid:collector-1", 86400, "clientAuth");
+  Identity client_without_san = issue("collector-1", &ca, false);
+  Identity client_other_san = issue("collector-1", &ca, false, "URI:urn:uuid:collector-2", 86400, "clientAuth");
+  Identity client_two_sans =
+      issue("collector-1", &ca, false, "URI:urn:uuid:collector-1,URI:urn:uuid:collector-2", 86400, "clientAuth");
+  Identity client_without_eku = issue("collector-1", &ca, false, "URI:urn:uuid:collector-1", 86400, "");
+  Identity client_server_eku = issue("collector-1", &ca, false, "URI:urn:uuid:collector-1", 86400, "serverAuth");
+  Identity expired_client = issue("collector-1", &ca, false, "URI:urn:uuid:collector-1", -60, "clientAuth");
   Identity foreign_ca = issue("foreign CA", nullptr, true);
   Identity foreign_client = issue("collector-1", &foreign_ca, false);
 };
@@ -220,17 +228,33 @@ inline ServerLimits fast_limits() {
 
 inline Response text(std::string body) { return Response{.content_type = "text/plain", .body = std::move(body)}; }
 
-// GET /whoami: the verified client certificate CN or "none". POST /echo: the body as received
-// by the handler. GET /slow/{ms}: answers after a delay. GET /fail: an exception with internals.
+inline constexpr BodyPolicy kEchoBody{8 * 1024 * 1024, true};
+
+// GET /whoami: the verified client certificate's identity or "none". POST /echo: the body as
+// received by the handler (gzip accepted). POST /small: the same, for bodies up to 1 KiB, no gzip.
+// POST /guarded: reads its body only with "X-Pass: yes", else 403 at once, as an authenticating
+// handler would. GET /slow/{ms}: answers after a delay. GET /fail: an exception with internals.
 // GET /gzipped: a gzip-encoded answer.
 inline Router test_router() {
   Router router;
   router.add("GET", "/whoami", [](Request& request) -> asio::awaitable<Response> {
     co_return text(request.peer_certificate_cn.value_or("none"));
   });
-  router.add("POST", "/echo", [](Request& request) -> asio::awaitable<Response> {
-    co_return text(std::move(request.body));
-  });
+  router.add(
+      "POST", "/echo", [](Request& request) -> asio::awaitable<Response> { co_return text(std::move(request.body)); },
+      kEchoBody);
+  router.add(
+      "POST", "/small", [](Request& request) -> asio::awaitable<Response> { co_return text(std::move(request.body)); },
+      BodyPolicy{1024, false});
+  router.add(
+      "POST", "/guarded",
+      [](Request& request, BodyReader& body) -> asio::awaitable<Response> {
+        if (request.header("X-Pass") != std::optional<std::string_view>("yes"))
+          throw ApiError(403, "forbidden", "no pass");
+        co_await body.read(request);
+        co_return text(std::move(request.body));
+      },
+      kEchoBody);
   router.add("GET", "/slow/{ms}", [](Request& request) -> asio::awaitable<Response> {
     co_await sleep_for(std::chrono::milliseconds(std::stoi(request.path_param("ms"))));
     co_return text("slow");
@@ -246,5 +270,28 @@ inline Router test_router() {
   });
   return router;
 }
+
+// A plain-TCP server on the test router, recording what its observer saw.
+struct Observed {
+  std::string route;
+  std::string method;
+  int status;
+};
+
+struct PlainServer {
+  explicit PlainServer(ServerLimits limits = fast_limits())
+      : server(io, test_router(),
+               ServerOptions{.limits = limits, .observer = [this](std::string_view route, std::string_view method,
+                                                                   int status, double) {
+                               std::lock_guard lock(mutex);
+                               observed.push_back({std::string(route), std::string(method), status});
+                             }}) {
+    server.start();
+  }
+  asio::io_context io;
+  std::mutex mutex;
+  std::vector<Observed> observed;
+  HttpServer server;
+};
 
 }  // namespace pga::net::testing

@@ -4,6 +4,7 @@
 #include "pganalytics/net/tls.hpp"
 #include "net_test_support.hpp"
 
+#include <boost/asio/detached.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
 
 namespace pga::net::testing {
@@ -56,7 +57,7 @@ asio::awaitable<int> handshake_with(std::uint16_t port, int min_version, int max
   co_return ec ? 0 : SSL_version(stream.native_handle());
 }
 
-TEST_CASE("net tls: mutual TLS 1.3 round trip; the handler sees the verified CN, or none") {
+TEST_CASE("net tls: mutual TLS 1.3 round trip; the handler sees the verified identity, or none") {
   TlsServer s;
   auto with_cert = client_context();
   auto without_cert = client_context(nullptr);
@@ -103,6 +104,66 @@ TEST_CASE("net tls: a client certificate from a foreign CA, or expired, never re
     co_await s.server.stop(1s);
   });
   CHECK(s.answered == 0);
+}
+
+// What /whoami answers for a certificate, or "refused" when the handshake already fails.
+asio::awaitable<std::string> identity_seen(std::uint16_t port, const Identity& client) {
+  auto context = client_context(&client);
+  HttpsClient agent(co_await asio::this_coro::executor, context, "127.0.0.1", port);
+  try {
+    co_return (co_await agent.request("GET", "/whoami")).body;
+  } catch (const TransportError&) {
+    co_return "refused";
+  }
+}
+
+TEST_CASE("net tls: an agent identity needs the clientAuth usage and the one urn:uuid SAN of its CN") {
+  TlsServer s;
+  run_bounded(s.io, [&]() -> asio::awaitable<void> {
+    const auto port = s.server.port();
+    CHECK(co_await identity_seen(port, pki().client) == "collector-1");
+    CHECK(co_await identity_seen(port, pki().client_without_san) == "none");
+    CHECK(co_await identity_seen(port, pki().client_other_san) == "none");
+    CHECK(co_await identity_seen(port, pki().client_two_sans) == "none");
+    CHECK(co_await identity_seen(port, pki().client_without_eku) == "none");
+    const auto server_usage = co_await identity_seen(port, pki().client_server_eku);
+    CHECK((server_usage == "none" || server_usage == "refused"));
+    co_await s.server.stop(1s);
+  });
+}
+
+TEST_CASE("net tls: the room kept for client certificates stays theirs; anonymous ones are closed") {
+  auto limits = fast_limits();
+  limits.max_connections = 4;
+  limits.reserved_for_certificates = 2;
+  limits.max_connections_per_address = 100;
+  TlsServer s(pki().server, limits);
+  auto anonymous = client_context(nullptr);
+  auto agent = client_context();
+  run_bounded(s.io, [&]() -> asio::awaitable<void> {
+    auto executor = co_await asio::this_coro::executor;
+    // Two anonymous clients fill the anonymous share, and stay busy.
+    HttpsClient first(executor, anonymous, "127.0.0.1", s.server.port());
+    HttpsClient second(executor, anonymous, "127.0.0.1", s.server.port());
+    bool done_first = false, done_second = false;
+    asio::co_spawn(executor, [&]() -> asio::awaitable<void> {
+      co_await first.request("GET", "/slow/600");
+      done_first = true;
+    }, asio::detached);
+    asio::co_spawn(executor, [&]() -> asio::awaitable<void> {
+      co_await second.request("GET", "/slow/600");
+      done_second = true;
+    }, asio::detached);
+    co_await sleep_for(150ms);
+    HttpsClient third(executor, anonymous, "127.0.0.1", s.server.port());
+    auto shut_out = co_await transport_failure(third, "/whoami");
+    CHECK(!shut_out.empty());
+    HttpsClient with_certificate(executor, agent, "127.0.0.1", s.server.port());
+    auto served = co_await with_certificate.request("GET", "/whoami");
+    CHECK(served.body == "collector-1");
+    while (!done_first || !done_second) co_await sleep_for(20ms);
+    co_await s.server.stop(1s);
+  });
 }
 
 TEST_CASE("net tls: the client refuses a server it cannot verify") {

@@ -18,6 +18,13 @@ void set_level(Level min_level);
 bool enabled(Level level);
 void write(Level level, std::string_view message);
 
+// `text` as one visible line: backslash, newline, CR and tab as \\ \n \r \t, other control
+// characters and invalid UTF-8 bytes as \xHH, C1 controls, line separators and bidirectional
+// controls as \u{HHHH}. Text lines pass every message through it.
+std::string escape_text(std::string_view text);
+// `text` if it is valid UTF-8, else escape_text(text): what JSON lines carry.
+std::string valid_utf8_or_escaped(std::string_view text);
+
 // Hides passwords in libpq conninfo strings and URLs: "password=x" and "user:x@" become "***".
 std::string redact(std::string_view text);
 

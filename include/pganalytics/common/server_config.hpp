@@ -1,5 +1,6 @@
 // The server's configuration (server.toml): its declared key table and the typed result.
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -13,6 +14,18 @@ struct LoginBudgets {
   std::int64_t per_name = 5;
   std::int64_t per_address = 30;
   std::int64_t global = 500;
+};
+
+// [limits]: what one client, anonymous or an enrolled agent, may take of the server.
+struct ServerLimitsConfig {
+  std::size_t connections = 0;  // 0: derived from the open-file limit
+  std::size_t connections_per_address = 256;
+  std::size_t inflating_bytes = 256 * 1024 * 1024;
+  std::size_t batches_per_collector = 16;
+  std::size_t instances_per_collector = 256;
+  std::size_t databases_per_collector = 20'000;
+  std::size_t objects_per_sample = 100'000;
+  std::size_t text_bytes = 1024 * 1024;
 };
 
 struct ServerConfig {
@@ -35,6 +48,7 @@ struct ServerConfig {
   std::int64_t password_hash_threads = 1;
   std::int64_t password_hash_queue = 16;
   std::string log_level;
+  ServerLimitsConfig limits;
 };
 
 const config::Schema& server_schema();

@@ -16,6 +16,7 @@ enum class GzipError {
 };
 
 using GzipResult = boost::system::result<std::string, GzipError>;
+using GzipSize = boost::system::result<std::size_t, GzipError>;
 
 // What GzipResult::value() throws on failure: the ApiError named above, found by ADL.
 [[noreturn]] void throw_exception_from_error(const GzipError& error, const boost::source_location& location);
@@ -24,6 +25,11 @@ using GzipResult = boost::system::result<std::string, GzipError>;
 // min(max_output_bytes, max_ratio × compressed.size()). Input that is corrupt or would pass the
 // limit is refused before any output buffer is allocated; otherwise exactly the output's size is.
 GzipResult inflate_gzip(std::string_view compressed, std::size_t max_output_bytes, double max_ratio);
+
+// inflate_gzip in its two passes, for callers that reserve memory in between: the first only
+// measures (constant memory), the second fills exactly `size` bytes, as measured before.
+GzipSize measure_gzip(std::string_view compressed, std::size_t max_output_bytes, double max_ratio);
+std::string inflate_measured_gzip(std::string_view compressed, std::size_t size);
 
 // One gzip member; level as zlib's (0 none … 9 best, 6 default).
 std::string deflate_gzip(std::string_view data, int level = 6);

@@ -24,9 +24,10 @@ struct Request {
   std::string path;                                // target without query, still percent-encoded
   Fields query;                                    // decoded query parameters, in order
   Fields headers;
-  std::string body;                                // already inflated when sent gzip-encoded
+  std::string body;                                // once read (BodyReader), inflated if it was gzip
   std::string remote_address;                      // peer IP address
-  std::optional<std::string> peer_certificate_cn;  // only for a client certificate that verified
+  // The verified client certificate's identity (net::verified_client_identity), else nullopt.
+  std::optional<std::string> peer_certificate_cn;
   std::map<std::string, std::string, std::less<>> path_params;  // decoded, filled by the Router
   std::string route;                               // matched pattern; label metrics with this
 

@@ -29,10 +29,21 @@ struct ServerLimits {
   std::chrono::milliseconds write_timeout{30'000};
   std::chrono::milliseconds linger_timeout{2'000};   // closing: lets the peer read our last response
   std::size_t max_header_bytes = 16 * 1024;
-  std::size_t max_body_bytes = 8 * 1024 * 1024;      // as sent, i.e. compressed
+  // Bodies: each route's BodyPolicy bounds what is sent; these bound what gzip inflates to.
   std::size_t max_inflated_bytes = 64 * 1024 * 1024;
   double max_inflate_ratio = 100;
-  std::size_t max_connections = 1024;                // beyond: accepted and closed at once
+  std::size_t max_inflating_bytes = 256 * 1024 * 1024;  // inflated bodies held at once; beyond: 503
+  unsigned inflate_threads = 2;                          // inflation runs there, not on I/O threads
+  // Connections (see ServerShared::admit): near max_connections the oldest idle ones are closed
+  // to admit new ones; beyond it, a new one is closed at once.
+  std::size_t max_connections = 1024;
+  // Anonymous connections (no verified client certificate yet, handshakes included) of one IPv4
+  // address or IPv6 /64; at this count the address's oldest idle one makes room, or the new one
+  // is refused.
+  std::size_t max_connections_per_address = 256;
+  // The last connections under max_connections go only to clients whose certificate verifies
+  // (agents): anonymous ones cannot starve them. Only meaningful over TLS with a client CA.
+  std::size_t reserved_for_certificates = 128;
 };
 
 // Called once per answered request, from any thread: `route` is the matched pattern (empty when
@@ -48,9 +59,16 @@ struct ServerOptions {
 
 struct ServerStats {
   std::uint64_t accepted = 0;  // connections taken in
-  std::uint64_t refused = 0;   // connections closed at once because max_connections were open
-  std::size_t open = 0;
+  std::uint64_t refused = 0;   // connections closed at once: no room, for the server or the address
+  std::uint64_t evicted = 0;   // idle connections closed to make room for new ones
+  std::uint64_t inflate_refused = 0;  // requests answered 503 for want of inflation budget
+  std::size_t open = 0;        // connections counted against the caps
+  std::size_t inflating_bytes = 0;
 };
+
+// Raises the soft open-file limit to the hard one and returns how many connections fit in it
+// after `reserved_files` descriptors (database connections, files, listeners), at most `ceiling`.
+std::size_t connection_capacity(std::size_t reserved_files, std::size_t ceiling);
 
 class HttpServer {
  public:

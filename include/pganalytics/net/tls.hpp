@@ -21,7 +21,10 @@ boost::asio::ssl::context make_server_tls_context(std::string_view cert_chain_pe
 boost::asio::ssl::context make_client_tls_context(std::string_view ca_pem, std::string_view client_cert_pem = {},
                                                   std::string_view client_key_pem = {});
 
-// The subject CN of the peer's certificate if one was presented and verified, else nullopt.
-std::optional<std::string> verified_peer_common_name(SSL* ssl);
+// The identity of the client's certificate: its subject CN, if a certificate was presented and
+// verified, is meant for client authentication (an extended key usage with clientAuth, not
+// merely none) and names the same identity as its one URI subject alternative name,
+// "urn:uuid:<CN>" — as this server's CA issues agent certificates. Else nullopt.
+std::optional<std::string> verified_client_identity(SSL* ssl);
 
 }  // namespace pga::net

@@ -16,7 +16,14 @@
 #include "pganalytics/db/async_pg.hpp"
 #include "pganalytics/metrics/registry.hpp"
 
+namespace boost::json {
+class array;
+}
+
 namespace pga::server::ingest {
+
+// The family whose rows list an instance's databases for the inventory.
+inline constexpr std::string_view kDatabaseFamilyName = "pg_stats_database";
 
 // --- timestamps: microseconds since the Unix epoch, UTC ---
 
@@ -52,6 +59,11 @@ struct Limits {
   std::size_t max_cells = 1'000'000;
   std::size_t max_dropped_ranges = 1'000;
   std::size_t max_query_texts = 10'000;
+  // Per collector (server.toml [limits]; the defaults are the configuration's).
+  std::size_t max_objects_per_sample = 100'000;
+  std::size_t max_instances = 256;
+  std::size_t max_databases = 20'000;
+  std::size_t max_text_bytes = 1024 * 1024;
   // Samples older than their family's retention are skipped (retention would drop them at once);
   // samples later than `latest_us` come from a wrong clock and refuse the batch. Together they
   // bound the days, hence the partitions, one batch can touch.
@@ -106,6 +118,13 @@ struct Batch {
   std::size_t row_count() const;
 };
 
+// A client-supplied name for an error message: quoted, bounded, cut on a character boundary.
+std::string quoted(std::string_view name);
+
+// The per-collector limits over a batch's samples, already known to be well formed (family,
+// columns and rows checked): 400 limit_exceeded naming the limit (ingest_limits.cpp).
+void check_batch_limits(const boost::json::array& samples, const Limits& limits);
+
 // Parses and validates a whole batch; throws net::ApiError (400 with a code naming the family,
 // column and row at fault; 403 identity_mismatch when the batch names another collector).
 Batch parse_batch(std::string_view body, std::string_view authenticated_collector, const Limits& limits);
@@ -125,12 +144,19 @@ struct StoreOutcome {
   std::int64_t config_version;
 };
 
+// What a collector's stored inventory may grow to (server.toml [limits]).
+struct InventoryLimits {
+  std::size_t max_instances = std::numeric_limits<std::size_t>::max();
+  std::size_t max_databases = std::numeric_limits<std::size_t>::max();
+};
+
 // Stores `batches` in one transaction (see ingest_writer.cpp), all or nothing; a batch seen
 // before, or twice in the group, stores nothing. One outcome per batch, in order. Throws
-// net::ApiError when a batch is refused, db::DbUnavailable when the database cannot be used,
-// db::DbError on other failures.
+// net::ApiError when a batch is refused (also when it would grow its collector's inventory past
+// `inventory`), db::DbUnavailable when the database cannot be used, db::DbError on other failures.
 boost::asio::awaitable<std::vector<StoreOutcome>> store_group(db::AsyncConnection& conn,
-                                                               std::span<const Batch* const> batches);
+                                                               std::span<const Batch* const> batches,
+                                                               const InventoryLimits& inventory = {});
 
 // --- self-metrics and backpressure ---
 

@@ -67,6 +67,14 @@ struct DatabaseName {
 // Upserts the databases (marking them seen); `databases` must be sorted and distinct.
 awaitable<void> upsert_databases(AsyncConnection& conn, const std::vector<DatabaseName>& databases);
 
+struct InventoryCount {
+  std::int64_t server_id;
+  std::int64_t instances;
+  std::int64_t databases;  // over all the server's instances
+};
+// What the inventory of each server holds now, in the order of `server_ids`.
+awaitable<std::vector<InventoryCount>> inventory_counts(AsyncConnection& conn, const std::vector<std::int64_t>& server_ids);
+
 // COPY of `data` (binary format: time, owner id, then `columns` of the family) into its table.
 awaitable<void> copy_rows(AsyncConnection& conn, const metrics::Family& family, std::span<const std::size_t> columns,
                           std::string_view data);

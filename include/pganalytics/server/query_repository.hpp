@@ -5,6 +5,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "pganalytics/db/async_pg.hpp"
 #include "pganalytics/metrics/registry.hpp"
@@ -13,13 +14,25 @@ namespace pga::server::repo {
 
 using boost::asio::awaitable;
 
-// Each returns a JSON text built by PostgreSQL (json_agg), ready to send.
 // `visible`: the servers the caller may see (Caller::servers); nullopt lists every server.
 using VisibleServers = std::optional<std::vector<std::int64_t>>;
-awaitable<std::string> list_collectors(db::AsyncConnection& conn, std::optional<std::string> collector_id,
-                                       const VisibleServers& visible);
-awaitable<std::string> list_servers(db::AsyncConnection& conn, std::optional<std::int64_t> server_id,
-                                    const VisibleServers& visible);
+
+// Keyset pages: at most `limit` items after the item whose key is `after` (none: from the start).
+struct ListPage {
+  std::size_t limit = 1;
+  std::vector<std::string> after;
+};
+// A page: `items` a JSON array text built by PostgreSQL (json_agg), ready to send; `next` the
+// key of its last item when more follow.
+struct ListedPage {
+  std::string items;
+  std::optional<std::vector<std::string>> next;
+};
+// Collectors by name then id (key [name, id]); servers by id (key [id]). With an id, that one.
+awaitable<ListedPage> list_collectors(db::AsyncConnection& conn, std::optional<std::string> collector_id,
+                                      const VisibleServers& visible, const ListPage& page);
+awaitable<ListedPage> list_servers(db::AsyncConnection& conn, std::optional<std::int64_t> server_id,
+                                   const VisibleServers& visible, const ListPage& page);
 
 struct SeriesQuery {
   const metrics::Family* family;

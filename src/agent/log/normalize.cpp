@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "pganalytics/agent/log/event.hpp"
+#include "pganalytics/common/utf8.hpp"
 
 namespace pga::agent::log {
 namespace {
@@ -61,26 +62,11 @@ std::size_t closing_quote(std::string_view s, std::size_t at) {
   return std::string_view::npos;
 }
 
-// Length of the valid UTF-8 sequence at `at`, or 0.
-std::size_t utf8_length(std::string_view s, std::size_t at) {
-  auto byte = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-  unsigned char c = byte(at);
-  if (c < 0x80) return 1;
-  std::size_t n = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
-  if (n == 0 || at + n > s.size()) return 0;
-  for (std::size_t i = 1; i < n; ++i)
-    if ((byte(at + i) & 0xC0) != 0x80) return 0;
-  unsigned char c1 = byte(at + 1);
-  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) || (c == 0xF4 && c1 > 0x8F))
-    return 0;  // overlong, surrogate, beyond U+10FFFF
-  return n;
-}
-
 // The byte length of the first max_chars characters of valid UTF-8.
 std::size_t prefix_bytes(std::string_view s, std::size_t max_chars) {
   std::size_t at = 0;
   for (std::size_t chars = 0; at < s.size() && chars < max_chars; ++chars)
-    at += std::max<std::size_t>(1, utf8_length(s, at));
+    at += std::max<std::size_t>(1, utf8_sequence_length(s, at));
   return at;
 }
 
@@ -90,7 +76,7 @@ std::string valid_utf8(std::string_view text) {
   std::string out;
   out.reserve(text.size());
   for (std::size_t i = 0; i < text.size();) {
-    std::size_t n = utf8_length(text, i);
+    std::size_t n = utf8_sequence_length(text, i);
     if (n == 0) {
       out += "\xEF\xBF\xBD";
       ++i;

@@ -1,6 +1,6 @@
 // POST /api/v1/metrics/push: an authenticated agent's batch is parsed and validated on the CPU
 // pool, queued to be stored (with others queued meanwhile) in one transaction, and answered only
-// after that COMMIT (CONTRACT §5).
+// after that COMMIT (CONTRACT §5). Each collector has a bounded number of batches in flight.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
@@ -31,6 +31,10 @@ ingest::Limits limits_now(const ServerConfig& config) {
   limits.earliest_raw_us = now - micros(config.retention_raw);
   limits.earliest_disk_usage_us = now - micros(config.retention_disk_usage);
   limits.latest_us = now + micros(kMaxClockAhead);
+  limits.max_objects_per_sample = config.limits.objects_per_sample;
+  limits.max_instances = config.limits.instances_per_collector;
+  limits.max_databases = config.limits.databases_per_collector;
+  limits.max_text_bytes = config.limits.text_bytes;
   return limits;
 }
 
@@ -54,10 +58,13 @@ awaitable<ingest::Batch> parse_task(std::string body, std::string collector_id, 
   co_return ingest::parse_batch(body, collector_id, limits);
 }
 
-// A free coroutine rather than a capturing lambda: GCC 12 mishandles lambda captures in co_spawn.
-awaitable<ingest::Batch> parse_on_cpu_pool(ServerContext& ctx, std::string body, std::string collector_id,
-                                           ingest::Limits limits) {
-  co_return co_await boost::asio::co_spawn(ctx.cpu_pool, parse_task(std::move(body), std::move(collector_id), limits),
+// On the collector's own strand of the CPU pool: its batches parse one after another, whatever
+// it sends at once, leaving the other threads to other collectors. A free coroutine rather than a
+// capturing lambda: GCC 12 mishandles lambda captures in co_spawn.
+awaitable<ingest::Batch> parse_on_cpu_pool(const ingest::IngestQueue::Admission& admission, std::string body,
+                                           std::string collector_id, ingest::Limits limits) {
+  co_return co_await boost::asio::co_spawn(admission.parse_executor(),
+                                           parse_task(std::move(body), std::move(collector_id), limits),
                                            boost::asio::use_awaitable);
 }
 
@@ -71,12 +78,13 @@ awaitable<net::Response> push_metrics(ServerContext& ctx, net::Request& request,
   const auto& collector_id = caller.collector_id;
   auto& counters = ingest::counters();
   const auto capacity = ctx.ingest_queue->capacity();
+  const auto admission = ctx.ingest_queue->admit(collector_id);
   co_await wait_for_slot(counters, capacity);
   const ingest::Slot slot(counters, capacity);
   std::shared_ptr<const ingest::Batch> batch;
   ingest::StoreOutcome outcome{};
   try {
-    auto parsed = co_await parse_on_cpu_pool(ctx, std::move(request.body), collector_id, limits_now(ctx.config));
+    auto parsed = co_await parse_on_cpu_pool(admission, std::move(request.body), collector_id, limits_now(ctx.config));
     batch = std::make_shared<const ingest::Batch>(std::move(parsed));
     // Storing refuses too (query texts of an instance this collector never sent).
     outcome = co_await ctx.ingest_queue->store(batch, kStoreWait);

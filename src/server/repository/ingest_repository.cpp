@@ -102,6 +102,19 @@ awaitable<void> upsert_databases(AsyncConnection& conn, const std::vector<Databa
       boost::json::serialize(list));
 }
 
+awaitable<std::vector<InventoryCount>> inventory_counts(AsyncConnection& conn, const std::vector<std::int64_t>& server_ids) {
+  auto r = co_await conn.exec_prepared(
+      "SELECT s.id, "
+      "  (SELECT count(*) FROM pganalytics.postgresql_instances i WHERE i.server_id = s.id), "
+      "  (SELECT count(*) FROM pganalytics.databases d JOIN pganalytics.postgresql_instances i ON i.id = d.instance_id "
+      "   WHERE i.server_id = s.id) "
+      "FROM unnest($1::bigint[]) WITH ORDINALITY AS s (id, ord) ORDER BY s.ord",
+      db::id_array(server_ids));
+  std::vector<InventoryCount> counts;
+  for (int i = 0; i < r.rows(); ++i) counts.push_back({r.get_int(i, 0), r.get_int(i, 1), r.get_int(i, 2)});
+  co_return counts;
+}
+
 namespace {
 
 std::string quoted_identifier(std::string_view name) { return "\"" + std::string(name) + "\""; }

@@ -79,33 +79,51 @@ std::optional<std::string> visible_param(const VisibleServers& visible) {
 
 }  // namespace
 
-awaitable<std::string> list_collectors(db::AsyncConnection& conn, std::optional<std::string> collector_id,
-                                       const VisibleServers& visible) {
+// Each listing reads one row past the page to know whether more follow.
+awaitable<ListedPage> list_collectors(db::AsyncConnection& conn, std::optional<std::string> collector_id,
+                                      const VisibleServers& visible, const ListPage& page) {
+  const auto after_name = page.after.empty() ? std::nullopt : std::optional(page.after[0]);
+  const auto after_id = page.after.empty() ? std::nullopt : std::optional(page.after[1]);
   auto r = co_await conn.exec(
-      "SELECT coalesce(json_agg(json_build_object("
+      "WITH page AS ("
+      " SELECT c.*, row_number() OVER (ORDER BY c.name, c.id) AS n FROM ("
+      "  SELECT * FROM pganalytics.collectors WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id = $1::uuid)"
+      "  AND ($2::bigint[] IS NULL OR server_id = ANY ($2::bigint[]))"
+      "  AND ($3::text IS NULL OR (name, id) > ($3::text, $4::uuid))"
+      "  ORDER BY name, id LIMIT $5::bigint + 1) c)"
+      " SELECT coalesce(json_agg(json_build_object("
       " 'id', id, 'name', name, 'hostname', hostname, 'server_id', server_id, 'status', status,"
       " 'agent_version', agent_version, 'enrolled_at', enrolled_at, 'last_seen_at', last_seen_at,"
       " 'last_seq', last_seq, 'missing_seq_count', missing_seq_count, 'config_version', config_version,"
-      " 'certificate_expires_at', certificate_expires_at) ORDER BY name, id), '[]'::json)::text"
-      " FROM pganalytics.collectors WHERE deleted_at IS NULL AND ($1::uuid IS NULL OR id = $1::uuid)"
-      " AND ($2::bigint[] IS NULL OR server_id = ANY ($2::bigint[]))",
-      collector_id, visible_param(visible));
-  co_return std::string(r.get(0, 0));
+      " 'certificate_expires_at', certificate_expires_at) ORDER BY n) FILTER (WHERE n <= $5), '[]'::json)::text,"
+      " count(*) > $5, max(name) FILTER (WHERE n = $5), max(id::text) FILTER (WHERE n = $5) FROM page",
+      collector_id, visible_param(visible), after_name, after_id, static_cast<std::int64_t>(page.limit));
+  ListedPage listed{std::string(r.get(0, 0)), std::nullopt};
+  if (r.get(0, 1) == "t") listed.next = std::vector<std::string>{std::string(r.get(0, 2)), std::string(r.get(0, 3))};
+  co_return listed;
 }
 
-awaitable<std::string> list_servers(db::AsyncConnection& conn, std::optional<std::int64_t> server_id,
-                                    const VisibleServers& visible) {
+awaitable<ListedPage> list_servers(db::AsyncConnection& conn, std::optional<std::int64_t> server_id,
+                                   const VisibleServers& visible, const ListPage& page) {
+  const auto after = page.after.empty() ? std::nullopt : std::optional(page.after[0]);
   auto r = co_await conn.exec(
-      "SELECT coalesce(json_agg(json_build_object("
+      "WITH page AS ("
+      " SELECT s.*, row_number() OVER (ORDER BY s.id) AS n FROM ("
+      "  SELECT * FROM pganalytics.servers WHERE ($1::bigint IS NULL OR id = $1::bigint)"
+      "  AND ($2::bigint[] IS NULL OR id = ANY ($2::bigint[])) AND ($3::bigint IS NULL OR id > $3::bigint)"
+      "  ORDER BY id LIMIT $4::bigint + 1) s)"
+      " SELECT coalesce(json_agg(json_build_object("
       " 'id', s.id, 'hostname', s.hostname, 'name', s.display_name, 'created_at', s.created_at,"
       " 'last_seen_at', (SELECT max(c.last_seen_at) FROM pganalytics.collectors c WHERE c.server_id = s.id),"
       " 'instances', (SELECT coalesce(json_agg(json_build_object('id', i.id, 'name', i.name,"
       "   'server_version_num', i.server_version_num, 'in_recovery', i.in_recovery, 'last_seen_at', i.last_seen_at)"
       "   ORDER BY i.name), '[]'::json) FROM pganalytics.postgresql_instances i WHERE i.server_id = s.id)"
-      " ) ORDER BY s.id), '[]'::json)::text FROM pganalytics.servers s WHERE ($1::bigint IS NULL OR s.id = $1::bigint)"
-      " AND ($2::bigint[] IS NULL OR s.id = ANY ($2::bigint[]))",
-      server_id, visible_param(visible));
-  co_return std::string(r.get(0, 0));
+      " ) ORDER BY s.n) FILTER (WHERE s.n <= $4), '[]'::json)::text, count(*) > $4, max(s.id) FILTER (WHERE s.n = $4)"
+      " FROM page s",
+      server_id, visible_param(visible), after, static_cast<std::int64_t>(page.limit));
+  ListedPage listed{std::string(r.get(0, 0)), std::nullopt};
+  if (r.get(0, 1) == "t") listed.next = std::vector<std::string>{std::string(r.get(0, 2))};
+  co_return listed;
 }
 
 awaitable<std::string> metric_series(db::AsyncConnection& conn, const SeriesQuery& query) {
