@@ -5,6 +5,8 @@
 // bytes being inflated at once, and the open-file limit the cap derives from.
 #include "pganalytics/net/server_session.hpp"
 
+#include "pganalytics/net/address_key.hpp"
+
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -25,15 +27,6 @@ std::size_t connection_capacity(std::size_t reserved_files, std::size_t ceiling)
 }
 
 namespace detail {
-
-std::string address_key(const boost::asio::ip::address& address) {
-  if (address.is_v4()) return address.to_string();
-  auto v6 = address.to_v6();
-  if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6).to_string();
-  auto bytes = v6.to_bytes();
-  std::fill(bytes.begin() + 8, bytes.end(), 0);
-  return boost::asio::ip::address_v6(bytes).to_string() + "/64";
-}
 
 Connections::Connections(const ServerLimits& limits) : limits_(limits) {}
 

@@ -1,5 +1,6 @@
 // Who may connect, over plain TCP on 127.0.0.1: idle connections make room near the cap, one
 // address gets its share, addresses are keyed per host, and the cap follows the open-file limit.
+#include "pganalytics/net/address_key.hpp"
 #include "pganalytics/net/server_session.hpp"
 #include "net_test_support.hpp"
 
@@ -74,7 +75,7 @@ TEST_CASE("net connections: one address gets at most its share; its own oldest i
 }
 
 TEST_CASE("net connections: connection keys: IPv4, IPv4-mapped, and the /64 of IPv6") {
-  using detail::address_key;
+  using net::address_key;
   CHECK(address_key(asio::ip::make_address("192.0.2.7")) == "192.0.2.7");
   CHECK(address_key(asio::ip::make_address("::ffff:192.0.2.7")) == "192.0.2.7");
   CHECK(address_key(asio::ip::make_address("2001:db8:1:2:aaaa::1")) == "2001:db8:1:2::/64");

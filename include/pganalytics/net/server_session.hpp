@@ -36,10 +36,6 @@ struct Admission {
   bool probation = false;  // admitted into the room reserved for verified client certificates
 };
 
-// The key connections are counted under: an IPv4 address, or the /64 of an IPv6 one (one host
-// usually holds a whole /64), IPv4-mapped IPv6 addresses as IPv4.
-std::string address_key(const boost::asio::ip::address& address);
-
 // Connection bookkeeping under one mutex. Connections are counted while admitted; an evicted one
 // stops counting at once (it serves no further request) and is only tracked until it closes.
 class Connections {

@@ -14,10 +14,6 @@
 
 namespace pga::server {
 
-// The address a budget is kept for: an IPv4 address as is (also when IPv4-mapped), an IPv6
-// address as its /64 ("2001:db8:1:2::/64"); anything unparsable as given.
-std::string address_budget_key(std::string_view remote_address);
-
 class LoginLimiter {
  public:
   LoginLimiter() = default;
